@@ -50,31 +50,48 @@ def _argv(value: Any) -> Any:
 
 
 class ModelSection(_Strict):
-    name: str = Field(pattern=_NAME_RE, description="Registered model name; also names the sticky "
-                      "comment and the commit status context (`cml-bot/<name>`).")
+    name: str = Field(
+        pattern=_NAME_RE,
+        description="Registered model name; also names the sticky "
+        "comment and the commit status context (`cml-bot/<name>`).",
+    )
     task: Literal["classification", "regression"] = Field(
-        "classification", description="What the model predicts.")
+        "classification", description="What the model predicts."
+    )
 
 
 class TrainSection(_Strict):
-    data: str | None = Field(None, description="Training data: a CSV or Parquet path relative to "
-                             "the config file, or `sklearn:<name>` for a dataset that ships with "
-                             "scikit-learn (iris, wine, breast_cancer, diabetes, digits).")
+    data: str | None = Field(
+        None,
+        description="Training data: a CSV or Parquet path relative to "
+        "the config file, or `sklearn:<name>` for a dataset that ships with "
+        "scikit-learn (iris, wine, breast_cancer, diabetes, digits).",
+    )
     target: str | None = Field(None, description="The label column.")
-    features: list[str] | None = Field(None, description="Feature columns; default: every column "
-                                       "but the target and the id column.")
-    id_column: str | None = Field(None, description="A column that identifies rows; default: the "
-                                  "row position in the data file.")
-    estimator: str | None = Field(None, description="Import path of a scikit-learn compatible "
-                                  "estimator; default by task: RandomForestClassifier/Regressor.")
+    features: list[str] | None = Field(
+        None, description="Feature columns; default: every column but the target and the id column."
+    )
+    id_column: str | None = Field(
+        None,
+        description="A column that identifies rows; default: the row position in the data file.",
+    )
+    estimator: str | None = Field(
+        None,
+        description="Import path of a scikit-learn compatible "
+        "estimator; default by task: RandomForestClassifier/Regressor.",
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="Estimator parameters.")
-    command: list[str] | None = Field(None, description="Your own training command instead of "
-                                      "the built-in trainer: an argument list (or one string split "
-                                      "like a shell line, never run by a shell). Placeholders: "
-                                      "{output_dir}, {eval_data}, {params_json}, {seed}.")
+    command: list[str] | None = Field(
+        None,
+        description="Your own training command instead of "
+        "the built-in trainer: an argument list (or one string split "
+        "like a shell line, never run by a shell). Placeholders: "
+        "{output_dir}, {eval_data}, {params_json}, {seed}.",
+    )
     timeout: int = Field(3600, gt=0, description="Seconds before the training command is stopped.")
-    seed: int = Field(0, ge=0, description="Random seed for the split, the estimator and the "
-                      "statistics.")
+    seed: int = Field(
+        0, ge=0, description="Random seed for the split, the estimator and the statistics."
+    )
 
     _split_command = field_validator("command", mode="before")(_argv)
 
@@ -84,34 +101,51 @@ class TrainSection(_Strict):
             raise ValueError("set either `data` (built-in trainer) or `command` (your own trainer)")
         if self.command is not None and len(self.command) == 0:
             raise ValueError("`command` is empty: give the program and its arguments")
-        if self.data is not None and self.command is None and not self.target \
-                and not self.data.startswith("sklearn:"):
+        if (
+            self.data is not None
+            and self.command is None
+            and not self.target
+            and not self.data.startswith("sklearn:")
+        ):
             raise ValueError("`target` is required with a data file: name the label column")
         return self
 
 
 class EvaluateSection(_Strict):
-    data: str | None = Field(None, description="Evaluation data file; default: a seeded split of "
-                             "`train.data`.")
-    test_size: float = Field(0.25, gt=0, lt=1, description="Share of `train.data` held out for "
-                             "evaluation when `data` is not set.")
-    metrics: list[str] = Field(default_factory=list, description="scikit-learn scorer names; "
-                               "default by task.")
+    data: str | None = Field(
+        None, description="Evaluation data file; default: a seeded split of `train.data`."
+    )
+    test_size: float = Field(
+        0.25,
+        gt=0,
+        lt=1,
+        description="Share of `train.data` held out for evaluation when `data` is not set.",
+    )
+    metrics: list[str] = Field(
+        default_factory=list, description="scikit-learn scorer names; default by task."
+    )
     slices: list[str] = Field(default_factory=list, description="Columns to compare per value.")
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the intervals.")
-    n_resamples: int = Field(2000, ge=100, le=100000, description="Bootstrap resamples where one is "
-                             "needed.")
+    n_resamples: int = Field(
+        2000, ge=100, le=100000, description="Bootstrap resamples where one is needed."
+    )
 
 
 class Gate(_Strict):
     min: float | None = Field(None, description="Absolute floor for the candidate's value.")
     max: float | None = Field(None, description="Absolute ceiling for the candidate's value.")
-    max_drop: float | None = Field(None, ge=0, description="Allowed regression versus the "
-                                   "baseline, in the metric's units (direction from the metric).")
+    max_drop: float | None = Field(
+        None,
+        ge=0,
+        description="Allowed regression versus the "
+        "baseline, in the metric's units (direction from the metric).",
+    )
     require: Literal["significant_improvement"] | None = Field(
-        None, description="Fail unless the change is a significant improvement.")
+        None, description="Fail unless the change is a significant improvement."
+    )
     forbid: Literal["significant_regression"] | None = Field(
-        None, description="Fail on a significant regression, whatever its size.")
+        None, description="Fail on a significant regression, whatever its size."
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> Gate:
@@ -122,18 +156,29 @@ class Gate(_Strict):
 
 class RegistrySection(_Strict):
     backend: Literal["auto", "mlflow", "github"] = Field(
-        "auto", description="auto: mlflow when a tracking URI is set, github inside Actions, else "
-        "the local SQLite store.")
-    tracking_uri: str | None = Field(None, description="MLflow tracking URI; default "
-                                     "MLFLOW_TRACKING_URI, else sqlite:///.cml-bot/mlflow.db.")
+        "auto",
+        description="auto: mlflow when a tracking URI is set, github inside Actions, else "
+        "the local SQLite store.",
+    )
+    tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking URI; default "
+        "MLFLOW_TRACKING_URI, else sqlite:///.cml-bot/mlflow.db.",
+    )
 
 
 class DeploySection(_Strict):
-    alias: str = Field("champion", pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,62}$",
-                       description="The registry alias that marks the deployed model.")
+    alias: str = Field(
+        "champion",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,62}$",
+        description="The registry alias that marks the deployed model.",
+    )
     environment: str = Field("production", description="GitHub Deployment environment.")
-    command: list[str] | None = Field(None, description="Deploy hook (argument list); gets "
-                                      "MODEL_URI, MODEL_VERSION and MODEL_NAME in its environment.")
+    command: list[str] | None = Field(
+        None,
+        description="Deploy hook (argument list); gets "
+        "MODEL_URI, MODEL_VERSION and MODEL_NAME in its environment.",
+    )
     timeout: int = Field(600, gt=0, description="Seconds before the deploy hook is stopped.")
 
     _split_command = field_validator("command", mode="before")(_argv)
@@ -141,8 +186,9 @@ class DeploySection(_Strict):
 
 class CommandSpec(_Strict):
     permission: Permission = Field("write", description="Least repository permission needed.")
-    params: list[str] = Field(default_factory=list, description="Parameter keys `/retrain` may "
-                              "override.")
+    params: list[str] = Field(
+        default_factory=list, description="Parameter keys `/retrain` may override."
+    )
 
 
 class CommandsSection(_Strict):
@@ -164,7 +210,8 @@ class Config(_Strict):
     evaluate: EvaluateSection = EvaluateSection()
     gates: dict[str, Gate] = Field(default_factory=dict, description="Per-metric gates.")
     baseline: Literal["champion", "base", "none"] = Field(
-        "champion", description="What the candidate is compared with.")
+        "champion", description="What the candidate is compared with."
+    )
     registry: RegistrySection = RegistrySection()
     deploy: DeploySection = DeploySection()
     commands: CommandsSection = CommandsSection()
@@ -181,21 +228,32 @@ class Config(_Strict):
             spec = metrics.METRICS.get(name)
             if spec is None:
                 hint = metrics.suggest(name, task)
-                raise _FieldError(("evaluate", "metrics", i), name,
-                                  "is not a scikit-learn scorer cml-bot knows",
-                                  f"did you mean {_or(hint)}?" if hint else
-                                  "see docs/configuration.md for the list")
+                raise _FieldError(
+                    ("evaluate", "metrics", i),
+                    name,
+                    "is not a scikit-learn scorer cml-bot knows",
+                    f"did you mean {_or(hint)}?"
+                    if hint
+                    else "see docs/configuration.md for the list",
+                )
             if spec.task != task:
-                raise _FieldError(("evaluate", "metrics", i), name, f"is a {spec.task} metric",
-                                  f"model.task is {task}: use one of "
-                                  f"{_or(metrics.DEFAULT_METRICS[task])}")
+                raise _FieldError(
+                    ("evaluate", "metrics", i),
+                    name,
+                    f"is a {spec.task} metric",
+                    f"model.task is {task}: use one of {_or(metrics.DEFAULT_METRICS[task])}",
+                )
         for name in self.gates:
             if name not in self.evaluate.metrics:
                 hint = difflib.get_close_matches(name, self.evaluate.metrics, n=1, cutoff=0.5)
-                raise _FieldError(("gates", name), name, "gates a metric that is not evaluated",
-                                  f"did you mean {_or(hint)}?" if hint else
-                                  f"add it to evaluate.metrics or gate one of "
-                                  f"{_or(self.evaluate.metrics)}")
+                raise _FieldError(
+                    ("gates", name),
+                    name,
+                    "gates a metric that is not evaluated",
+                    f"did you mean {_or(hint)}?"
+                    if hint
+                    else f"add it to evaluate.metrics or gate one of {_or(self.evaluate.metrics)}",
+                )
         return self
 
     @property
@@ -240,8 +298,13 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         if field is None:
             return model
         ann = field.annotation
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else Gate \
-            if part == "gates" else None
+        model = (
+            ann
+            if isinstance(ann, type) and issubclass(ann, BaseModel)
+            else Gate
+            if part == "gates"
+            else None
+        )
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
@@ -291,14 +354,18 @@ def parse_config(data: Any, *, root: Path | None = None, source: str = "config")
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}",
-                          fix="start the file with `model:` and `train:` sections")
+        raise ConfigError(
+            f"{source}: the top level must be a mapping, got {type(data).__name__}",
+            fix="start the file with `model:` and `train:` sections",
+        )
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors()]
-        raise ConfigError(f"{source} is invalid ({len(lines)} problem"
-                          f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)) from None
+        raise ConfigError(
+            f"{source} is invalid ({len(lines)} problem"
+            f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)
+        ) from None
     cfg._root = root or Path.cwd()
     return cfg
 
@@ -306,15 +373,19 @@ def parse_config(data: Any, *, root: Path | None = None, source: str = "config")
 def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}",
-                          fix="create it with `cml-bot init`, or pass --config PATH")
+        raise ConfigError(
+            f"config file not found: {path}",
+            fix="create it with `cml-bot init`, or pass --config PATH",
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-                          fix="fix the YAML syntax (indentation, quotes, colons)") from None
+        raise ConfigError(
+            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+            fix="fix the YAML syntax (indentation, quotes, colons)",
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text", fix="save the file as UTF-8") from None
     return parse_config(data, root=path.resolve().parent, source=str(path))
@@ -330,15 +401,19 @@ def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not _KEY_RE.match(key):
-            raise ConfigError(f"override {pair!r} is not key=value",
-                              fix="write it as name=value, e.g. n_estimators=300")
+            raise ConfigError(
+                f"override {pair!r} is not key=value",
+                fix="write it as name=value, e.g. n_estimators=300",
+            )
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         if isinstance(value, (dict, list)):
-            raise ConfigError(f"override {key}: {raw!r} must be a single value",
-                              fix="give a number, a string, true/false or null")
+            raise ConfigError(
+                f"override {key}: {raw!r} must be a single value",
+                fix="give a number, a string, true/false or null",
+            )
         out[key] = value
     return out
 
@@ -356,8 +431,10 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
             if not isinstance(node.get(part), dict):
                 node[part] = {} if node.get(part) is None else node[part]
                 if not isinstance(node[part], dict):
-                    raise ConfigError(f"override {key}: {part} is not a section",
-                                      fix="name a field inside a section, e.g. train.params.x=1")
+                    raise ConfigError(
+                        f"override {key}: {part} is not a section",
+                        fix="name a field inside a section, e.g. train.params.x=1",
+                    )
             node = node[part]
         node[parts[-1]] = value
     return parse_config(data, root=cfg.root, source="config with overrides")

@@ -41,8 +41,14 @@ class MetricSpec:
         return "higher is better" if self.greater_is_better else "lower is better"
 
 
-def _cls(name: str, kind: Kind = "label", needs: Needs = "pred", average: str | None = None,
-         greater: bool = True, label: str | None = None) -> MetricSpec:
+def _cls(
+    name: str,
+    kind: Kind = "label",
+    needs: Needs = "pred",
+    average: str | None = None,
+    greater: bool = True,
+    label: str | None = None,
+) -> MetricSpec:
     return MetricSpec(name, label or name, "classification", kind, needs, greater, average)
 
 
@@ -57,8 +63,12 @@ _SPECS: list[MetricSpec] = [
     *(
         _cls(f"{base}{suffix}", average=avg)
         for base in ("f1", "precision", "recall")
-        for suffix, avg in (("", "binary"), ("_macro", "macro"), ("_micro", "micro"),
-                            ("_weighted", "weighted"))
+        for suffix, avg in (
+            ("", "binary"),
+            ("_macro", "macro"),
+            ("_micro", "micro"),
+            ("_weighted", "weighted"),
+        )
     ),
     _cls("roc_auc", kind="auc", needs="proba"),
     _cls("roc_auc_ovr", kind="other", needs="proba"),

@@ -71,10 +71,20 @@ def align(baseline: PredictionSet, candidate: PredictionSet) -> tuple[Prediction
         b, c = baseline, candidate
     else:
         pos = {rid: i for i, rid in enumerate(baseline.row_id.tolist())}
-        c_idx = np.array([i for i, rid in enumerate(candidate.row_id.tolist()) if rid in pos],
-                         dtype=int)
-        b_idx = np.array([pos[candidate.row_id[i].item() if hasattr(candidate.row_id[i], "item")
-                              else candidate.row_id[i]] for i in c_idx], dtype=int)
+        c_idx = np.array(
+            [i for i, rid in enumerate(candidate.row_id.tolist()) if rid in pos], dtype=int
+        )
+        b_idx = np.array(
+            [
+                pos[
+                    candidate.row_id[i].item()
+                    if hasattr(candidate.row_id[i], "item")
+                    else candidate.row_id[i]
+                ]
+                for i in c_idx
+            ],
+            dtype=int,
+        )
         b, c = baseline.take(b_idx), candidate.take(c_idx)
     if not np.array_equal(b.y_true.astype(str), c.y_true.astype(str)):
         raise ValueError("the baseline and candidate disagree on the labels of the same rows")

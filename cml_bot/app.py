@@ -1,0 +1,153 @@
+"""Composition root: builds the adapters from settings and runs the use cases.
+
+The CLI calls these functions; they return data and raise :class:`~cml_bot.errors.CmlBotError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cml_bot import gitinfo
+from cml_bot.config import Config, apply_overrides, load_config
+from cml_bot.errors import ConfigError, RegistryError
+from cml_bot.progress import Progress
+
+DEFAULT_OUT = Path(".cml-bot") / "out"
+
+
+@dataclass
+class Settings:
+    config_path: Path = Path("cml-bot.yaml")
+    overrides: dict[str, Any] = field(default_factory=dict)
+    out_dir: Path | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    quiet: bool = False
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(quiet=self.quiet)
+
+
+def load(settings: Settings) -> Config:
+    """The config with dotted overrides (``evaluate.test_size=0.3``) applied and re-validated.
+
+    Bare keys are estimator parameters; they are applied by the trainer and recorded, and checked
+    against the estimator's own parameters there.
+    """
+    cfg = load_config(settings.config_path)
+    dotted = {k: v for k, v in settings.overrides.items() if "." in k}
+    return apply_overrides(cfg, dotted)
+
+
+def param_overrides(settings: Settings) -> dict[str, Any]:
+    return {k: v for k, v in settings.overrides.items() if "." not in k}
+
+
+def out_dir(settings: Settings, cfg: Config, role: str = "candidate") -> Path:
+    base = settings.out_dir or cfg.root / DEFAULT_OUT
+    return base / role if role != "candidate" or settings.out_dir is None else base
+
+
+def make_tracker(cfg: Config, env: Mapping[str, str]) -> Any:
+    from cml_bot.tracking import Tracker, default_tracking_uri
+
+    uri = default_tracking_uri(cfg.registry.tracking_uri, env, cfg.root)
+    return Tracker(uri, cfg.model.name, cfg.root)
+
+
+def make_registry(cfg: Config, env: Mapping[str, str], tracker: Any = None) -> Any:
+    if cfg.registry.backend == "github":
+        raise ConfigError(
+            "registry.backend 'github' is not available in this version",
+            fix="use backend: mlflow (or auto) for now",
+        )
+    from cml_bot.registry.mlflow_backend import MlflowRegistry
+
+    return MlflowRegistry(tracker or make_tracker(cfg, env))
+
+
+def validate(path: Path) -> Config:
+    return load_config(path)
+
+
+def git_info(cfg: Config, env: Mapping[str, str]) -> gitinfo.GitInfo:
+    info = gitinfo.read(cfg.root)
+    pr = env.get("CML_BOT_PR")
+    if pr and pr.isdigit():
+        info = gitinfo.GitInfo(sha=info.sha, branch=info.branch, pr=int(pr), dirty=info.dirty)
+    return info
+
+
+def train(settings: Settings, *, log: bool = True) -> Any:
+    from cml_bot.pipeline import train_candidate
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env) if log else None
+    return train_candidate(
+        cfg,
+        overrides=param_overrides(settings),
+        out_dir=out_dir(settings, cfg),
+        tracker=tracker,
+        git=git_info(cfg, settings.env),
+        progress=settings.progress,
+    )
+
+
+def evaluate(settings: Settings, version: str | None = None) -> Any:
+    """Score a registered version (default: the champion) on the current evaluation rows."""
+    from cml_bot.pipeline import Outcome, score_registered, write_outcome
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env)
+    registry = make_registry(cfg, settings.env, tracker)
+    found = registry.get(version.lstrip("v")) if version else registry.champion(cfg.deploy.alias)
+    if found is None:
+        what = f"version {version}" if version else f"a '{cfg.deploy.alias}' alias"
+        raise RegistryError(
+            f"{cfg.model.name} has no {what} in {tracker.tracking_uri}",
+            fix="train and promote a model first (`cml-bot train` then `cml-bot promote`)",
+        )
+    dest = out_dir(settings, cfg)
+    evaluation = score_registered(cfg, found, tracker, dest, settings.progress)
+    outcome = Outcome(
+        role="baseline",
+        out_dir=dest,
+        evaluation=evaluation,
+        params=dict(found.params),
+        kind=found.kind,
+        source=f"{cfg.model.name} v{found.version}",
+    )
+    write_outcome(outcome)
+    return outcome
+
+
+def promote(settings: Settings, run_id: str | None = None) -> Any:
+    """Register a run's model (default: the last ``cml-bot train`` output) and move the alias."""
+    from cml_bot.pipeline import promote as do_promote
+    from cml_bot.pipeline import read_outcome
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env)
+    registry = make_registry(cfg, settings.env, tracker)
+    if run_id is None:
+        run_id = read_outcome(out_dir(settings, cfg)).get("run_id")
+        if not run_id:
+            raise RegistryError(
+                "the last training run was not logged to MLflow",
+                fix="run `cml-bot train` without --no-log, then promote",
+            )
+    current = registry.champion(cfg.deploy.alias)
+    return do_promote(
+        cfg,
+        registry,
+        run_id=run_id,
+        model_uri=f"runs:/{run_id}/model",
+        tags={},
+        expected=current.version if current else None,
+        progress=settings.progress,
+        reason="cml-bot promote",
+    )

@@ -1,0 +1,57 @@
+"""The registry interface every backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cml_bot.errors import RegistryError
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered model version and what cml-bot recorded about it."""
+
+    name: str
+    version: str
+    model_uri: str  # loadable by mlflow.pyfunc / mlflow.sklearn
+    run_id: str | None = None
+    sha: str | None = None
+    pr: int | None = None
+    fingerprint: str | None = None  # of the evaluation rows it was scored on
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    kind: str = "sklearn"  # "sklearn" | "command"
+    created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    alias: str
+    version: str
+    previous: str | None
+    at: str
+    reason: str = ""
+
+
+class AliasConflict(RegistryError):
+    """The alias moved under us: someone else promoted first (compare-and-set failed)."""
+
+
+class Registry(Protocol):
+    def versions(self) -> list[ModelVersion]: ...
+
+    def get(self, version: str) -> ModelVersion | None: ...
+
+    def champion(self, alias: str = "champion") -> ModelVersion | None: ...
+
+    def register(self, *, run_id: str, model_uri: str, tags: dict[str, str]) -> ModelVersion: ...
+
+    def move_alias(
+        self, alias: str, version: str, *, expected: str | None, reason: str = ""
+    ) -> AliasMove: ...
+
+    def alias_history(self, alias: str = "champion") -> list[AliasMove]: ...
+
+    def download_predictions(self, version: ModelVersion, dest: Path) -> Path | None: ...

@@ -1,0 +1,209 @@
+"""MLflow Model Registry backend: versions with tags, the champion as a registered-model alias.
+
+Works on any tracking URI: the embedded SQLite store or a team ``mlflow server``. Aliases, not
+the deprecated stages. The alias history is kept as a JSON tag on the registered model.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cml_bot.errors import RegistryError
+from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
+from cml_bot.tracking import TAG_PREFIX, Tracker, _first_line, _safe_uri
+
+HISTORY_TAG = TAG_PREFIX + "alias_history."
+HISTORY_KEEP = 100
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _to_version(mv: Any) -> ModelVersion:
+    tags: dict[str, str] = dict(mv.tags or {})
+    metrics = {
+        k[len(TAG_PREFIX + "metric.") :]: float(v)
+        for k, v in tags.items()
+        if k.startswith(TAG_PREFIX + "metric.")
+    }
+    params = {
+        k[len(TAG_PREFIX + "param.") :]: v
+        for k, v in tags.items()
+        if k.startswith(TAG_PREFIX + "param.")
+    }
+    pr = tags.get(TAG_PREFIX + "pr")
+    created = (
+        datetime.fromtimestamp(mv.creation_timestamp / 1000, timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        if mv.creation_timestamp
+        else None
+    )
+    return ModelVersion(
+        name=mv.name,
+        version=str(mv.version),
+        model_uri=f"models:/{mv.name}/{mv.version}",
+        run_id=mv.run_id,
+        sha=tags.get(TAG_PREFIX + "sha"),
+        pr=int(pr) if pr and pr.isdigit() else None,
+        fingerprint=tags.get(TAG_PREFIX + "fingerprint"),
+        metrics=metrics,
+        params=params,
+        kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
+        created_at=created,
+    )
+
+
+class MlflowRegistry:
+    """The registry of one model name on one tracking URI."""
+
+    def __init__(self, tracker: Tracker):
+        self.tracker = tracker
+        self.name = tracker.model_name
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RegistryError:
+            raise
+        except Exception as exc:
+            raise RegistryError(
+                f"MLflow registry at {_safe_uri(self.tracker.tracking_uri)}: "
+                f"{what} failed: {_first_line(exc)}",
+                fix="check the tracking server is reachable and that your "
+                "credentials may write to the registry",
+            ) from None
+
+    def _ensure_model(self) -> None:
+        from mlflow.exceptions import MlflowException
+
+        client = self.tracker.client
+        try:
+            client.get_registered_model(self.name)
+        except MlflowException:
+            self._call("creating the registered model", client.create_registered_model, self.name)
+
+    def versions(self) -> list[ModelVersion]:
+        client = self.tracker.client
+        found = self._call(
+            "listing versions", client.search_model_versions, f"name = '{self.name}'"
+        )
+        return sorted((_to_version(mv) for mv in found), key=lambda v: int(v.version))
+
+    def get(self, version: str) -> ModelVersion | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return _to_version(self.tracker.client.get_model_version(self.name, str(version)))
+        except MlflowException:
+            return None
+
+    def champion(self, alias: str = "champion") -> ModelVersion | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            mv = self.tracker.client.get_model_version_by_alias(self.name, alias)
+        except MlflowException:
+            return None
+        return _to_version(mv)
+
+    def register(self, *, run_id: str, model_uri: str, tags: dict[str, str]) -> ModelVersion:
+        """A new version from a run's model. The run's own ``cml_bot.*`` tags (SHA, PR, metrics,
+        fingerprint) are copied to the version; ``tags`` add to or override them."""
+        self._ensure_model()
+        client = self.tracker.client
+        run = self._call("reading the run", client.get_run, run_id)
+        source = model_uri
+        for out in getattr(getattr(run, "outputs", None), "model_outputs", None) or []:
+            source = f"models:/{out.model_id}"  # MLflow 3 logs models as LoggedModels
+            break
+        merged = {k: v for k, v in run.data.tags.items() if k.startswith(TAG_PREFIX)}
+        merged.update(tags)
+        mv = self._call(
+            "registering a version",
+            client.create_model_version,
+            self.name,
+            source,
+            run_id=run_id,
+            tags=merged,
+            run_link=self.tracker.run_url(run_id),
+        )
+        return _to_version(mv)
+
+    def move_alias(
+        self, alias: str, version: str, *, expected: str | None, reason: str = ""
+    ) -> AliasMove:
+        """Compare-and-set: move ``alias`` to ``version`` only if it still points at ``expected``.
+
+        MLflow has no atomic CAS, so the check and the move are as close as two calls can be and
+        the result is read back; on the local SQLite store a file lock makes it atomic.
+        """
+        from cml_bot.tracking import STATE_DIR, _file_lock, is_local_sqlite
+
+        lock = (
+            _file_lock(self.tracker.root / STATE_DIR / "alias.lock")
+            if is_local_sqlite(self.tracker.tracking_uri)
+            else None
+        )
+        if lock:
+            with lock:
+                return self._move(alias, version, expected, reason)
+        return self._move(alias, version, expected, reason)
+
+    def _move(self, alias: str, version: str, expected: str | None, reason: str) -> AliasMove:
+        client = self.tracker.client
+        current = self.champion(alias)
+        current_v = current.version if current else None
+        if current_v != expected:
+            raise AliasConflict(
+                f"'{alias}' moved to v{current_v} while this run expected v{expected}",
+                fix="someone else promoted first; re-run to compare against the new champion",
+            )
+        self._call(
+            "moving the alias", client.set_registered_model_alias, self.name, alias, str(version)
+        )
+        move = AliasMove(
+            alias=alias, version=str(version), previous=current_v, at=_now(), reason=reason
+        )
+        history = [*self.alias_history(alias)[-(HISTORY_KEEP - 1) :], move]
+        self._call(
+            "recording the alias history",
+            client.set_registered_model_tag,
+            self.name,
+            HISTORY_TAG + alias,
+            json.dumps([m.__dict__ for m in history]),
+        )
+        return move
+
+    def alias_history(self, alias: str = "champion") -> list[AliasMove]:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            model = self.tracker.client.get_registered_model(self.name)
+        except MlflowException:
+            return []
+        raw = (model.tags or {}).get(HISTORY_TAG + alias)
+        if not raw:
+            return []
+        return [AliasMove(**item) for item in json.loads(raw)]
+
+    def download_predictions(self, version: ModelVersion, dest: Path) -> Path | None:
+        if not version.run_id:
+            return None
+        import mlflow.artifacts
+
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id,
+                artifact_path="predictions.csv",
+                dst_path=str(dest),
+                tracking_uri=self.tracker.tracking_uri,
+            )
+        except Exception:  # absent artifact: the caller rescoring the model is the fallback
+            return None
+        return Path(path)

@@ -1,0 +1,274 @@
+"""MLflow adapter: runs (params, metrics, the model, predictions) on any tracking URI.
+
+The embedded default is a SQLite store in ``.cml-bot/mlflow.db`` with artifacts beside it in
+``.cml-bot/artifacts``. MLflow is imported here only, and only when a run is logged or a model
+loaded, so the event and comment paths never pay for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cml_bot.errors import RegistryError
+
+STATE_DIR = ".cml-bot"
+TAG_PREFIX = "cml_bot."
+
+
+def default_tracking_uri(configured: str | None, env: Mapping[str, str], root: Path) -> str:
+    """Config first, then ``MLFLOW_TRACKING_URI``, then the local SQLite store under ``root``."""
+    if configured:
+        return configured
+    if env.get("MLFLOW_TRACKING_URI"):
+        return env["MLFLOW_TRACKING_URI"]
+    return f"sqlite:///{(root / STATE_DIR / 'mlflow.db').resolve()}"
+
+
+def is_local_sqlite(uri: str) -> bool:
+    return uri.startswith("sqlite:///")
+
+
+@contextlib.contextmanager
+def allow_model_loading() -> Iterator[None]:
+    """MLflow refuses to deserialize models unless told to; cml-bot loads only models from its own
+    registry (written by cml-bot after the gates passed), so it allows it for that call only."""
+    key = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+    old = os.environ.get(key)
+    os.environ[key] = "true"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    run_id: str
+    model_uri: str
+    run_url: str | None
+    experiment_id: str
+
+
+class Tracker:
+    """One experiment (``cml-bot/<model>``) on one tracking URI."""
+
+    def __init__(self, tracking_uri: str, model_name: str, root: Path):
+        self.tracking_uri = tracking_uri
+        self.model_name = model_name
+        self.root = root
+        self.experiment_name = f"cml-bot/{model_name}"
+        self._client: Any = None
+        self._experiment_id: str | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self.ensure_store()
+        return self._client
+
+    def ensure_store(self) -> None:
+        """Create the store (and the experiment) once, under a file lock for the SQLite default:
+        two processes creating a fresh SQLite database at once can corrupt it."""
+        import mlflow
+        from mlflow import MlflowClient
+
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        lock_ctx: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if is_local_sqlite(self.tracking_uri):
+            state = self.root / STATE_DIR
+            state.mkdir(parents=True, exist_ok=True)
+            lock_ctx = _file_lock(state / "mlflow.lock")
+        try:
+            with lock_ctx:
+                client = MlflowClient(self.tracking_uri, self.tracking_uri)
+                exp = client.get_experiment_by_name(self.experiment_name)
+                if exp is None:
+                    artifacts = None
+                    if is_local_sqlite(self.tracking_uri):
+                        artifacts = (self.root / STATE_DIR / "artifacts").resolve().as_uri()
+                    exp_id = client.create_experiment(
+                        self.experiment_name, artifact_location=artifacts
+                    )
+                else:
+                    exp_id = exp.experiment_id
+        except Exception as exc:  # MLflow's own message names the store problem
+            raise RegistryError(
+                f"cannot open the MLflow store at {_safe_uri(self.tracking_uri)}:"
+                f" {_first_line(exc)}",
+                fix="check registry.tracking_uri / MLFLOW_TRACKING_URI and that "
+                "the server is up; credentials go in MLFLOW_TRACKING_USERNAME/"
+                "MLFLOW_TRACKING_PASSWORD",
+            ) from None
+        self._client, self._experiment_id = client, exp_id
+
+    def run_url(self, run_id: str) -> str | None:
+        if self.tracking_uri.startswith(("http://", "https://")):
+            base = self.tracking_uri.rstrip("/")
+            return f"{base}/#/experiments/{self._experiment_id}/runs/{run_id}"
+        return None
+
+    def log_run(
+        self,
+        *,
+        run_name: str,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        tags: dict[str, str],
+        model: Any = None,
+        model_dir: Path | None = None,
+        artifacts: list[Path] | None = None,
+        input_example: Any = None,
+    ) -> LoggedRun:
+        """One MLflow run with params, metrics, tags, the model and the given artifact files."""
+        import math
+
+        import mlflow
+
+        client = self.client
+        try:
+            with mlflow.start_run(experiment_id=self._experiment_id, run_name=run_name) as run:
+                run_id = run.info.run_id
+                if params:
+                    mlflow.log_params({k: _param(v) for k, v in params.items()})
+                finite = {k: v for k, v in metrics.items() if v is not None and math.isfinite(v)}
+                if finite:
+                    mlflow.log_metrics(finite)
+                mlflow.set_tags(tags)
+                for path in artifacts or []:
+                    mlflow.log_artifact(str(path))
+                if model is not None:
+                    log_sklearn_model(model, input_example)
+                elif model_dir is not None:
+                    mlflow.log_artifacts(str(model_dir), artifact_path="model")
+        except RegistryError:
+            raise
+        except Exception as exc:
+            raise RegistryError(
+                f"logging the run to {_safe_uri(self.tracking_uri)} failed: {_first_line(exc)}",
+                fix="check the tracking store is reachable and writable",
+            ) from None
+        del client
+        return LoggedRun(
+            run_id=run_id,
+            model_uri=f"runs:/{run_id}/model",
+            run_url=self.run_url(run_id),
+            experiment_id=str(self._experiment_id),
+        )
+
+
+def sklearn_requirements() -> list[str]:
+    """Explicit pins for the logged model, so MLflow does not infer them by importing things."""
+    from importlib.metadata import version
+
+    reqs = []
+    for dist in ("scikit-learn", "numpy", "pandas", "scipy", "skops"):
+        with contextlib.suppress(Exception):
+            reqs.append(f"{dist}=={version(dist)}")
+    return reqs
+
+
+def trusted_types(model: Any) -> list[str]:
+    """The types skops must be told to trust to load this model back (all sklearn/numpy here)."""
+    import skops.io
+
+    return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+
+
+def log_sklearn_model(model: Any, input_example: Any = None) -> None:
+    import mlflow.sklearn
+
+    mlflow.sklearn.log_model(
+        model,
+        name="model",
+        serialization_format="skops",
+        skops_trusted_types=trusted_types(model),
+        pip_requirements=sklearn_requirements(),
+        input_example=input_example,
+    )
+
+
+def save_sklearn_model(model: Any, path: Path) -> None:
+    """The same MLflow model layout on local disk (for size and for the output folder)."""
+    import shutil
+
+    import mlflow.sklearn
+
+    if path.exists():
+        shutil.rmtree(path)
+    mlflow.sklearn.save_model(
+        model,
+        str(path),
+        serialization_format="skops",
+        skops_trusted_types=trusted_types(model),
+        pip_requirements=sklearn_requirements(),
+    )
+
+
+def load_pyfunc(model_uri: str, tracking_uri: str) -> Any:
+    import mlflow
+    import mlflow.pyfunc
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    try:
+        with allow_model_loading():
+            return mlflow.pyfunc.load_model(model_uri)
+    except Exception as exc:
+        raise RegistryError(
+            f"cannot load model {model_uri}: {_first_line(exc)}",
+            fix="check the registry has that version and its artifacts",
+        ) from None
+
+
+def load_sklearn(model_uri: str, tracking_uri: str) -> Any:
+    import mlflow
+    import mlflow.sklearn
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    try:
+        with allow_model_loading():
+            return mlflow.sklearn.load_model(model_uri)
+    except Exception as exc:
+        raise RegistryError(
+            f"cannot load model {model_uri}: {_first_line(exc)}",
+            fix="check the registry has that version and its artifacts",
+        ) from None
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _param(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 6000 else text[:5997] + "..."
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _safe_uri(uri: str) -> str:
+    """A URI with any user:password@ credentials removed, fit for messages."""
+    if "://" in uri and "@" in uri.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri

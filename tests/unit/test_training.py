@@ -1,0 +1,244 @@
+"""Data loading and both trainers, including every bad-input case of the foundation issue."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cml_bot.config import parse_config
+from cml_bot.data import ROW_ID, load_dataset
+from cml_bot.errors import ConfigError, DataError, TrainingError
+from cml_bot.training import train, train_builtin
+
+
+def make_cfg(root: Path, **train_extra: Any) -> Any:
+    data = {
+        "model": {"name": "m", "task": "classification"},
+        "train": {"data": "train.csv", "target": "y", "params": {"n_estimators": 5}, **train_extra},
+        "evaluate": {"metrics": ["accuracy"]},
+    }
+    cfg = parse_config(data, root=root)
+    return cfg
+
+
+def write_csv(root: Path, frame: pd.DataFrame, name: str = "train.csv") -> None:
+    frame.to_csv(root / name, index=False)
+
+
+def frame(n: int = 80, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    return pd.DataFrame(
+        {
+            "x1": x1,
+            "x2": rng.normal(size=n),
+            "color": rng.choice(["red", "blue"], size=n),
+            "y": np.where(x1 > 0, "yes", "no"),
+        }
+    )
+
+
+def test_builtin_trainer_fits_a_full_pipeline(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame())
+    cfg = make_cfg(tmp_path)
+    ds = load_dataset(cfg)
+    assert len(ds.train) == 60 and len(ds.evaluation) == 20
+    assert ds.features == ["x1", "x2", "color"]
+    model = train_builtin(cfg, ds, {"n_estimators": 5})
+    # the pipeline scores raw rows, categorical columns included
+    raw = pd.DataFrame({"x1": [2.0], "x2": [0.0], "color": ["green"]})
+    assert model.estimator.predict(raw)[0] == "yes"
+    assert model.estimator.named_steps["model"].random_state == 0  # seeded from train.seed
+
+
+def test_split_is_seeded_and_row_ids_stable(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame())
+    cfg = make_cfg(tmp_path)
+    a, b = load_dataset(cfg), load_dataset(cfg)
+    assert list(a.evaluation[ROW_ID]) == list(b.evaluation[ROW_ID])
+    assert a.fingerprint() == b.fingerprint()
+    other = make_cfg(tmp_path, seed=1)
+    assert load_dataset(other).fingerprint() != a.fingerprint()
+
+
+def test_separate_evaluation_file(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame(60))
+    write_csv(tmp_path, frame(30, seed=2), "eval.csv")
+    data = {
+        "model": {"name": "m"},
+        "train": {"data": "train.csv", "target": "y"},
+        "evaluate": {"data": "eval.csv"},
+    }
+    ds = load_dataset(parse_config(data, root=tmp_path))
+    assert len(ds.train) == 60 and len(ds.evaluation) == 30
+
+
+def test_parquet_data(tmp_path: Path) -> None:
+    frame().to_parquet(tmp_path / "train.parquet")
+    data = {"model": {"name": "m"}, "train": {"data": "train.parquet", "target": "y"}}
+    assert len(load_dataset(parse_config(data, root=tmp_path)).train) == 60
+
+
+def test_sklearn_bundled_dataset(tmp_path: Path) -> None:
+    data = {"model": {"name": "m"}, "train": {"data": "sklearn:iris"}}
+    ds = load_dataset(parse_config(data, root=tmp_path))
+    assert ds.target == "target" and len(ds.evaluation) == 38
+
+
+def test_missing_data_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="training file not found"):
+        load_dataset(make_cfg(tmp_path))
+
+
+def test_empty_data_file(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("")
+    with pytest.raises(DataError, match="is empty"):
+        load_dataset(make_cfg(tmp_path))
+
+
+def test_missing_target_column_lists_columns(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame().rename(columns={"y": "label"}))
+    with pytest.raises(DataError) as info:
+        load_dataset(make_cfg(tmp_path))
+    assert "target column 'y' is not in the training data" in str(info.value)
+    assert "x1, x2, color, label" in str(info.value)
+
+
+def test_nan_labels(tmp_path: Path) -> None:
+    f = frame()
+    f.loc[[3, 7], "y"] = None
+    write_csv(tmp_path, f)
+    with pytest.raises(DataError, match="2 row\\(s\\) of the training data have no label"):
+        load_dataset(make_cfg(tmp_path))
+
+
+def test_class_in_evaluation_but_not_training(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame(60))
+    ev = frame(20, seed=3)
+    ev.loc[0, "y"] = "maybe"
+    write_csv(tmp_path, ev, "eval.csv")
+    data = {
+        "model": {"name": "m"},
+        "train": {"data": "train.csv", "target": "y"},
+        "evaluate": {"data": "eval.csv"},
+    }
+    with pytest.raises(DataError, match="\\['maybe'\\] appear in the evaluation data"):
+        load_dataset(parse_config(data, root=tmp_path))
+
+
+def test_one_class_only(tmp_path: Path) -> None:
+    f = frame()
+    f["y"] = "yes"
+    write_csv(tmp_path, f)
+    with pytest.raises(DataError, match="only one class"):
+        load_dataset(make_cfg(tmp_path))
+
+
+def test_estimator_that_cannot_be_imported(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame())
+    cfg = make_cfg(tmp_path, estimator="sklearn.ensemble.RandomForestClasifier")
+    with pytest.raises(ConfigError) as info:
+        train_builtin(cfg, load_dataset(cfg), {})
+    assert "did you mean RandomForestClassifier" in str(info.value)
+    cfg = make_cfg(tmp_path, estimator="nosuchpackage.Model")
+    with pytest.raises(ConfigError, match="cannot import module 'nosuchpackage'"):
+        train_builtin(cfg, load_dataset(cfg), {})
+
+
+def test_unknown_estimator_parameter(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame())
+    cfg = make_cfg(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        train_builtin(cfg, load_dataset(cfg), {"n_estimator": 3})
+    assert "has no parameter 'n_estimator'" in str(info.value)
+    assert "n_estimators" in str(info.value)
+
+
+def test_estimator_failure_is_a_training_error(tmp_path: Path) -> None:
+    write_csv(tmp_path, frame())
+    cfg = make_cfg(tmp_path)
+    with pytest.raises((TrainingError, ConfigError)):
+        train_builtin(cfg, load_dataset(cfg), {"n_estimators": -3})
+
+
+TRAIN_PY = textwrap.dedent("""
+    import json, os, sys
+    from pathlib import Path
+    out = Path(sys.argv[1])
+    params = json.loads(sys.argv[2])
+    print("training with", params, flush=True)
+    if params.get("fail"):
+        sys.exit(3)
+    if params.get("sleep"):
+        import time; time.sleep(params["sleep"])
+    (out / "model").mkdir(parents=True, exist_ok=True)
+    (out / "model" / "MLmodel").write_text("flavors: {}\\n")
+    (out / "predictions.csv").write_text("row_id,label,prediction\\n1,a,a\\n2,b,a\\n3,b,b\\n")
+    (out / "params.json").write_text(json.dumps({"lr": 0.1}))
+""")
+
+
+def command_cfg(tmp_path: Path, timeout: int = 30) -> Any:
+    (tmp_path / "train.py").write_text(TRAIN_PY)
+    data = {
+        "model": {"name": "m"},
+        "train": {
+            "command": [sys.executable, "train.py", "{output_dir}", "{params_json}"],
+            "timeout": timeout,
+        },
+    }
+    return parse_config(data, root=tmp_path)
+
+
+def test_command_trainer_reads_back_what_it_wrote(tmp_path: Path) -> None:
+    seen: list[str] = []
+    model = train(command_cfg(tmp_path), None, {"depth": 3}, tmp_path / "out", echo=seen.append)
+    assert model.kind == "command"
+    assert seen == ["training with {'depth': 3}"]  # streamed
+    assert model.params == {"lr": 0.1, "depth": 3}  # params.json + overrides
+    assert model.predictions_path == tmp_path / "out" / "predictions.csv"
+
+
+def test_command_that_fails(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError) as info:
+        train(command_cfg(tmp_path), None, {"fail": True}, tmp_path / "out", echo=lambda _: None)
+    assert "exited with code 3" in str(info.value)
+    assert "training with" in str(info.value)  # the last lines are shown
+
+
+def test_command_that_times_out(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="did not finish within 1 s"):
+        train(
+            command_cfg(tmp_path, timeout=1),
+            None,
+            {"sleep": 30},
+            tmp_path / "out",
+            echo=lambda _: None,
+        )
+
+
+def test_command_not_found(tmp_path: Path) -> None:
+    data = {"model": {"name": "m"}, "train": {"command": ["no-such-program-xyz"]}}
+    with pytest.raises(TrainingError, match="command not found"):
+        train(parse_config(data, root=tmp_path), None, {}, tmp_path / "out", echo=print)
+
+
+def test_command_that_writes_nothing(tmp_path: Path) -> None:
+    data = {"model": {"name": "m"}, "train": {"command": [sys.executable, "-c", "pass"]}}
+    with pytest.raises(TrainingError, match="wrote no"):
+        train(parse_config(data, root=tmp_path), None, {}, tmp_path / "out", echo=print)
+
+
+def test_params_json_must_be_json(tmp_path: Path) -> None:
+    script = TRAIN_PY.replace('json.dumps({"lr": 0.1})', '"{oops"')
+    (tmp_path / "train.py").write_text(script)
+    cfg = command_cfg(tmp_path)
+    (tmp_path / "train.py").write_text(script)
+    with pytest.raises(TrainingError, match="not valid JSON"):
+        train(cfg, None, {}, tmp_path / "out", echo=lambda _: None)
