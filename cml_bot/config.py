@@ -218,6 +218,7 @@ class Config(_Strict):
     report: ReportSection = ReportSection()
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
+    _file_name: str = PrivateAttr(default=DEFAULT_CONFIG_FILE)
 
     @model_validator(mode="after")
     def _metrics(self) -> Config:
@@ -255,6 +256,11 @@ class Config(_Strict):
                     else f"add it to evaluate.metrics or gate one of {_or(self.evaluate.metrics)}",
                 )
         return self
+
+    @property
+    def file_name(self) -> str:
+        """The config file's name (``cml-bot.yaml`` unless --config named another)."""
+        return self._file_name
 
     @property
     def root(self) -> Path:
@@ -388,7 +394,9 @@ def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
         ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text", fix="save the file as UTF-8") from None
-    return parse_config(data, root=path.resolve().parent, source=str(path))
+    cfg = parse_config(data, root=path.resolve().parent, source=str(path))
+    cfg._file_name = path.name
+    return cfg
 
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -437,7 +445,9 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
                     )
             node = node[part]
         node[parts[-1]] = value
-    return parse_config(data, root=cfg.root, source="config with overrides")
+    new = parse_config(data, root=cfg.root, source="config with overrides")
+    new._file_name = cfg.file_name
+    return new
 
 
 def permission_at_least(have: str, need: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,7 +137,11 @@ class Tracker:
 
         client = self.client
         try:
-            with mlflow.start_run(experiment_id=self._experiment_id, run_name=run_name) as run:
+            # MLflow prints "View run at ..." to stdout; stdout is the report's, so divert it.
+            with (
+                contextlib.redirect_stdout(sys.stderr),
+                mlflow.start_run(experiment_id=self._experiment_id, run_name=run_name) as run,
+            ):
                 run_id = run.info.run_id
                 if params:
                     mlflow.log_params({k: _param(v) for k, v in params.items()})

@@ -117,9 +117,10 @@ class MlflowRegistry:
         self._ensure_model()
         client = self.tracker.client
         run = self._call("reading the run", client.get_run, run_id)
-        source = model_uri
+        source, model_id = model_uri, None
         for out in getattr(getattr(run, "outputs", None), "model_outputs", None) or []:
-            source = f"models:/{out.model_id}"  # MLflow 3 logs models as LoggedModels
+            model_id = out.model_id  # MLflow 3 logs models as LoggedModels
+            source = f"models:/{model_id}"
             break
         merged = {k: v for k, v in run.data.tags.items() if k.startswith(TAG_PREFIX)}
         merged.update(tags)
@@ -131,6 +132,7 @@ class MlflowRegistry:
             run_id=run_id,
             tags=merged,
             run_link=self.tracker.run_url(run_id),
+            model_id=model_id,
         )
         return _to_version(mv)
 
