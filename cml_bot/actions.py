@@ -268,15 +268,15 @@ def event_name(env: Mapping[str, str] | None = None) -> str:
     return _env(env).get("GITHUB_EVENT_NAME", "")
 
 
-def read_event(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The webhook payload at ``$GITHUB_EVENT_PATH``; an empty dict when there is none."""
-    path = _env(env).get("GITHUB_EVENT_PATH")
-    if not path:
-        return {}
+def load_event_file(path: str | Path) -> dict[str, Any]:
+    """A webhook payload file as a dict; :class:`PayloadError` with the fix otherwise."""
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        raise PayloadError(
+            f"the event payload {path} does not exist",
+            fix="point GITHUB_EVENT_PATH (or --event-path) at a webhook payload file",
+        ) from None
     except (OSError, ValueError) as exc:
         raise PayloadError(
             f"cannot read the event payload {path}: {exc}",
@@ -289,6 +289,14 @@ def read_event(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             fix="point GITHUB_EVENT_PATH at a webhook payload file",
         )
     return payload
+
+
+def read_event(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The webhook payload at ``$GITHUB_EVENT_PATH``; an empty dict when there is none."""
+    path = _env(env).get("GITHUB_EVENT_PATH")
+    if not path or not Path(path).exists():
+        return {}
+    return load_event_file(path)
 
 
 def is_fork_pr(payload: Mapping[str, Any]) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cml_bot import gitinfo
+from cml_bot import __version__, gitinfo
 from cml_bot.config import Config, apply_overrides, load_config
 from cml_bot.errors import ConfigError, RegistryError
 from cml_bot.progress import Progress
@@ -151,3 +151,202 @@ def promote(settings: Settings, run_id: str | None = None) -> Any:
         progress=settings.progress,
         reason="cml-bot promote",
     )
+
+
+def now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def run_local(
+    settings: Settings, *, base_ref: str | None = None, baseline_mode: str | None = None
+) -> Any:
+    """The whole PR flow on a working tree with no GitHub: candidate, baseline, comparison."""
+    from cml_bot import flow
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env)
+    registry = make_registry(cfg, settings.env, tracker)
+    git = git_info(cfg, settings.env)
+    inputs = flow.FlowInputs(
+        overrides=param_overrides(settings),
+        git=git,
+        baseline_mode=baseline_mode,
+        base_ref=base_ref,
+        candidate_ref=git.branch or "working tree",
+    )
+    if git.dirty:
+        inputs.notes.append(
+            "The candidate was trained from a working tree with uncommitted changes."
+        )
+    out = settings.out_dir or cfg.root / DEFAULT_OUT
+    return flow.run(
+        cfg,
+        inputs,
+        out_dir=out,
+        tracker=tracker,
+        registry=registry,
+        progress=settings.progress,
+        now=now(),
+    )
+
+
+def compare_dirs(settings: Settings, baseline_dir: Path, candidate_dir: Path) -> Any:
+    """Compare two output folders of `cml-bot train`/`evaluate`; write report.md + result.json."""
+    from cml_bot import flow
+    from cml_bot.baseline import Baseline
+    from cml_bot.pipeline import load_outcome
+
+    cfg = load(settings)
+    cand = load_outcome(candidate_dir, cfg)
+    base = load_outcome(baseline_dir, cfg)
+    baseline = Baseline("base", base, ref=base.source or str(baseline_dir), sha=base.git.sha)
+    inputs = flow.FlowInputs(git=cand.git, candidate_ref=cand.git.branch or "")
+    return flow.finish(
+        cfg,
+        cand,
+        baseline,
+        inputs,
+        out_dir=settings.out_dir or candidate_dir,
+        progress=settings.progress,
+        now=now(),
+    )
+
+
+@dataclass(frozen=True)
+class Runner:
+    """The standard GitHub Actions environment, read once."""
+
+    event_name: str
+    repository: str
+    api_url: str
+    server_url: str
+    run_id: str | None
+    sha: str | None
+    token: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Runner:
+        return cls(
+            event_name=env.get("GITHUB_EVENT_NAME", ""),
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
+            server_url=env.get("GITHUB_SERVER_URL") or "https://github.com",
+            run_id=env.get("GITHUB_RUN_ID"),
+            sha=env.get("GITHUB_SHA"),
+            token=env.get("CML_BOT_GITHUB_TOKEN") or env.get("GITHUB_TOKEN") or None,
+        )
+
+    @property
+    def run_url(self) -> str | None:
+        if not (self.run_id and self.repository):
+            return None
+        return f"{self.server_url.rstrip('/')}/{self.repository}/actions/runs/{self.run_id}"
+
+
+def plan(event_name: str, payload: Any) -> Any:
+    """The decision for an event, with no network call and no heavy import."""
+    from cml_bot import events
+
+    return events.decide(event_name, payload)
+
+
+def github_client(runner: Runner) -> Any:
+    from cml_bot.github import GitHubClient
+
+    if not runner.token:
+        return None
+    return GitHubClient(runner.token, runner.repository, api_url=runner.api_url)
+
+
+@dataclass
+class ActionResult:
+    decision: Any
+    flow: Any = None
+    published: Any = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def run_action(settings: Settings) -> ActionResult:
+    """`cml-bot run` inside GitHub Actions: decide from the event, run the flow, publish."""
+    from cml_bot import actions, events
+
+    env = settings.env
+    runner = Runner.from_env(env)
+    if runner.token:
+        actions.add_mask(runner.token, env)
+    payload = actions.read_event(env)
+    decision = events.decide(runner.event_name, payload)
+    settings.progress.say(f"cml-bot: {decision.action}: {decision.reason}")
+    if decision.action == "evaluate":
+        return _evaluate_pr(settings, runner, decision)
+    result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
+    if decision.action != "ignore":
+        result.outputs["verdict"] = "not-handled"
+        settings.progress.say(
+            f"cml-bot {__version__} handles pull request reports; "
+            f"'{decision.action}' events are not handled by this version, so "
+            "nothing was done."
+        )
+    actions.set_outputs(result.outputs, env)
+    return result
+
+
+def _evaluate_pr(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
+    from cml_bot import actions, flow, publish
+
+    cfg = load(settings)
+    env = settings.env
+    tracker = make_tracker(cfg, env)
+    registry = make_registry(cfg, env, tracker)
+    git = gitinfo.GitInfo(sha=decision.sha, branch=decision.head_ref, pr=decision.pr)
+    inputs = flow.FlowInputs(
+        overrides=param_overrides(settings),
+        git=git,
+        base_ref=decision.base_sha,
+        run_url=runner.run_url,
+        candidate_ref=decision.head_ref or "",
+    )
+    out = settings.out_dir or cfg.root / DEFAULT_OUT
+    result = flow.run(
+        cfg,
+        inputs,
+        out_dir=out,
+        tracker=tracker,
+        registry=registry,
+        progress=settings.progress,
+        now=now(),
+    )
+    publish.to_runner(result, env)
+    gh = github_client(runner)
+    if decision.fork:
+        published = publish.skipped(
+            "This pull request comes from a fork, so its token is read-only: no comment or "
+            "status was posted. The report is in the job summary; see docs/fork-prs.md to "
+            "publish it with a workflow_run job."
+        )
+    elif gh is None:
+        published = publish.skipped(
+            "No GitHub token: pass `github-token` (or GITHUB_TOKEN) to "
+            "post the comment and the status."
+        )
+    else:
+        published = publish.to_pull_request(
+            result,
+            gh=gh,
+            model_name=cfg.model.name,
+            pr=decision.pr,
+            sha=decision.sha,
+            run_url=runner.run_url,
+        )
+        settings.progress.say(
+            f"cml-bot: comment {published.comment_action}: "
+            f"{published.comment_url}; status {published.status}; "
+            f"{gh.api_calls} GitHub API calls"
+        )
+    if published.skipped:
+        actions.warning(published.skipped, title="cml-bot did not post to the PR", env=env)
+    outs = publish.outputs(result, published)
+    actions.set_outputs(outs, env)
+    return ActionResult(decision=decision, flow=result, published=published, outputs=outs)

@@ -14,7 +14,7 @@ import click
 
 from cml_bot import __version__
 from cml_bot.config import DEFAULT_CONFIG_FILE, parse_overrides
-from cml_bot.errors import EXIT_OK, CmlBotError
+from cml_bot.errors import EXIT_CONFIG, EXIT_GATE_FAILED, EXIT_OK, CmlBotError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -166,6 +166,155 @@ def promote(config_path: Path, out_dir: Path | None, run_id: str | None, quiet: 
 
     version = app.promote(settings(config_path, (), out_dir, quiet), run_id)
     click.echo(f"registered {version.name} v{version.version}; champion -> v{version.version}")
+
+
+@main.command()
+@config_option
+@set_option
+@out_option
+@click.option("--local", is_flag=True, help="Run the PR flow on this working tree, no GitHub.")
+@click.option(
+    "--base",
+    "base_ref",
+    default=None,
+    metavar="REF",
+    help="Git ref to retrain as the baseline when there is no champion (or with "
+    "--baseline base). Default: the merge base with the default branch.",
+)
+@click.option(
+    "--baseline",
+    "baseline_mode",
+    type=click.Choice(["champion", "base", "none"]),
+    default=None,
+    help="Override the config's `baseline`.",
+)
+@click.option("--no-fail", is_flag=True, help="Exit 0 even when a gate fails (report only).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@handle_errors
+def run(
+    config_path: Path,
+    overrides: tuple[str, ...],
+    out_dir: Path | None,
+    local: bool,
+    base_ref: str | None,
+    baseline_mode: str | None,
+    no_fail: bool,
+    quiet: bool,
+) -> None:
+    """Run the pull-request flow: train, compare with the baseline, report, gate.
+
+    With --local, on this working tree with no GitHub: prints the report and writes report.md
+    and result.json. Exits 1 when a gate fails unless --no-fail.
+    """
+    from cml_bot import app
+
+    st = settings(config_path, overrides, out_dir, quiet)
+    if not local:
+        if not st.env.get("GITHUB_EVENT_PATH"):
+            raise CmlBotError(
+                "`cml-bot run` without --local runs inside GitHub Actions, and "
+                "GITHUB_EVENT_PATH is not set",
+                fix="pass --local to run the flow on this working tree",
+                exit_code=EXIT_CONFIG,
+            )
+        outcome = app.run_action(st)
+        if outcome.flow is not None:
+            _exit_on_verdict(outcome.flow.verdict, no_fail)
+        return
+    result = app.run_local(st, base_ref=base_ref, baseline_mode=baseline_mode)
+    click.echo(result.report)
+    click.echo(f"\nreport: {result.report_path}\nresult: {result.result_path}", err=True)
+    _exit_on_verdict(result.verdict, no_fail)
+
+
+@main.command()
+@config_option
+@out_option
+@click.argument("baseline_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("candidate_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--no-fail", is_flag=True, help="Exit 0 even when a gate fails.")
+@click.option("--json", "as_json", is_flag=True, help="Print result.json instead of a summary.")
+@handle_errors
+def compare(
+    config_path: Path,
+    out_dir: Path | None,
+    baseline_dir: Path,
+    candidate_dir: Path,
+    no_fail: bool,
+    as_json: bool,
+) -> None:
+    """Compare two output folders of `cml-bot train`/`evaluate` with paired statistics.
+
+    Writes report.md and result.json (into --out, default the candidate folder) and prints the
+    verdict and each metric's delta with its confidence interval.
+    """
+    from cml_bot import app
+
+    result = app.compare_dirs(settings(config_path, (), out_dir, True), baseline_dir, candidate_dir)
+    if as_json:
+        _json(result.result)
+    else:
+        click.echo(f"verdict: {result.verdict}")
+        for m in result.result["metrics"]:
+            ci = (
+                f"[{m['ci_low']:+.4f}, {m['ci_high']:+.4f}]"
+                if m.get("ci_low") is not None
+                else "n/a"
+            )
+            delta = f"{m['delta']:+.4f}" if m.get("delta") is not None else "n/a"
+            click.echo(
+                f"  {m['metric']}: delta {delta} 95% CI {ci}"
+                f"{' significant' if m.get('significant') else ''}"
+            )
+        for gate in result.result["failed_gates"]:
+            click.echo(f"  failed: {gate['message']}")
+        click.echo(f"report: {result.report_path}")
+    _exit_on_verdict(result.verdict, no_fail)
+
+
+@main.command()
+@config_option
+@out_option
+@click.argument("baseline_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("candidate_dir", type=click.Path(path_type=Path, file_okay=False))
+@handle_errors
+def report(
+    config_path: Path, out_dir: Path | None, baseline_dir: Path, candidate_dir: Path
+) -> None:
+    """Print the markdown report comparing two output folders (also written to report.md)."""
+    from cml_bot import app
+
+    result = app.compare_dirs(settings(config_path, (), out_dir, True), baseline_dir, candidate_dir)
+    click.echo(result.report)
+
+
+@main.command()
+@click.option(
+    "--event-name",
+    required=True,
+    envvar="GITHUB_EVENT_NAME",
+    help="The event (pull_request, issue_comment, push, ...). Env: GITHUB_EVENT_NAME.",
+)
+@click.option(
+    "--event-path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="GITHUB_EVENT_PATH",
+    help="The webhook payload JSON. Env: GITHUB_EVENT_PATH.",
+)
+@handle_errors
+def plan(event_name: str, event_path: Path) -> None:
+    """Print what cml-bot would do for an event, as one JSON object. No network call."""
+    from cml_bot import app
+    from cml_bot.actions import load_event_file
+
+    decision = app.plan(event_name, load_event_file(event_path))
+    click.echo(json.dumps(decision.to_json(), sort_keys=True))
+
+
+def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
+    if verdict == "fail" and not no_fail:
+        sys.exit(EXIT_GATE_FAILED)
 
 
 def _print_outcome(outcome: Any) -> None:

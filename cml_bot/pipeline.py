@@ -64,27 +64,31 @@ def _jsonable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _tags(
-    cfg: Config,
-    git: GitInfo,
-    fingerprint: str | None,
-    role: str,
-    kind: str,
-    metrics: dict[str, float],
-    params: dict[str, Any],
-) -> dict[str, str]:
+def _tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
+    """The ``cml_bot.*`` tags of a run; the registry copies them onto the version it makes."""
+    e = outcome.evaluation
     tags = {
-        **git.tags(),
-        TAG_PREFIX + "role": role,
-        TAG_PREFIX + "kind": kind,
+        **outcome.git.tags(),
+        TAG_PREFIX + "role": outcome.role,
+        TAG_PREFIX + "kind": outcome.kind,
         TAG_PREFIX + "model": cfg.model.name,
     }
-    if fingerprint:
-        tags[TAG_PREFIX + "fingerprint"] = fingerprint
-    for name, value in metrics.items():
-        tags[TAG_PREFIX + "metric." + name] = repr(float(value))
-    for name, value in params.items():
+    if e.fingerprint:
+        tags[TAG_PREFIX + "fingerprint"] = e.fingerprint
+    measured = {
+        **e.metrics,
+        "latency_median_ms": e.latency_median_ms,
+        "latency_p95_ms": e.latency_p95_ms,
+        "model_size_bytes": e.model_size_bytes,
+    }
+    for name, value in measured.items():
+        if value is not None:
+            tags[TAG_PREFIX + "metric." + name] = repr(float(value))
+    for name, value in outcome.params.items():
         tags[TAG_PREFIX + "param." + name] = str(value)[:500]
+    summary = json.dumps(outcome.data_summary.get("evaluation", {}), sort_keys=True)
+    if len(summary) <= 5000:  # MLflow tag values are bounded; the report just shows n/a then
+        tags[TAG_PREFIX + "data"] = summary
     return tags
 
 
@@ -207,9 +211,7 @@ def _log(
         run_name=f"{outcome.role}-{(outcome.git.sha or 'local')[:7]}",
         params=outcome.params,
         metrics=metrics,
-        tags=_tags(
-            cfg, outcome.git, e.fingerprint, outcome.role, outcome.kind, e.metrics, outcome.params
-        ),
+        tags=_tags(cfg, outcome),
         model=trained.estimator if trained.kind == "sklearn" else None,
         model_dir=trained.model_dir if trained.kind == "command" else None,
         artifacts=[outcome.out_dir / "predictions.csv", outcome.out_dir / "metrics.json"],
@@ -292,3 +294,40 @@ def promote(
     with progress.step(f"moving '{cfg.deploy.alias}' to v{version.version}"):
         registry.move_alias(cfg.deploy.alias, version.version, expected=expected, reason=reason)
     return version
+
+
+def load_outcome(out_dir: Path, cfg: Config) -> Outcome:
+    """An outcome back from a ``cml-bot train``/``evaluate`` folder (run.json + predictions)."""
+    data = read_outcome(out_dir)
+    preds = ev.load_predictions(out_dir / "predictions.csv", cfg.model.task)
+    e = ev.Evaluation(
+        predictions=preds,
+        metrics=ev.compute_metrics(preds, cfg.evaluate.metrics),
+        slices=ev.slice_metrics(preds, cfg.evaluate.metrics),
+        latency_median_ms=data.get("latency_median_ms"),
+        latency_p95_ms=data.get("latency_p95_ms"),
+        model_size_bytes=data.get("model_size_bytes"),
+        fingerprint=data.get("fingerprint"),
+    )
+    git = data.get("git") or {}
+    run = None
+    if data.get("run_id"):
+        run = LoggedRun(
+            run_id=data["run_id"],
+            model_uri=data.get("model_uri") or "",
+            run_url=data.get("run_url"),
+            experiment_id="",
+        )
+    return Outcome(
+        role=data.get("role", "candidate"),
+        out_dir=out_dir,
+        evaluation=e,
+        params=data.get("params", {}),
+        overrides=data.get("overrides", {}),
+        run=run,
+        kind=data.get("kind", "sklearn"),
+        git=GitInfo(sha=git.get("sha"), branch=git.get("branch"), pr=git.get("pr")),
+        data_summary=data.get("data", {}),
+        fit_seconds=data.get("fit_seconds"),
+        source=data.get("source", ""),
+    )

@@ -43,9 +43,7 @@ from typing import Any
 
 PACKAGE = "@octokit/openapi"
 PINNED_VERSION = "23.0.2"
-PINNED_INTEGRITY = (
-    "sha512-pV8M7L9GY23AybNvTmo2nyjmpmnt6+2sRE/tqr0ZLQcPS4lnw7u5eZGNmwRNkBC3D7gZXbFx5AHzLUVRBXGDhg=="
-)
+PINNED_INTEGRITY = "sha512-pV8M7L9GY23AybNvTmo2nyjmpmnt6+2sRE/tqr0ZLQcPS4lnw7u5eZGNmwRNkBC3D7gZXbFx5AHzLUVRBXGDhg=="  # noqa: E501
 SOURCE_MEMBER = "package/generated/api.github.com.json"
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,9 +109,25 @@ OPERATIONS: list[tuple[str, str]] = [
 
 # Schema keywords kept in the subset; tests/emulator/openapi.py validates every one of them.
 SCHEMA_KEYWORDS = {
-    "type", "nullable", "enum", "required", "properties", "additionalProperties", "items",
-    "oneOf", "anyOf", "allOf", "minItems", "maxItems", "minLength", "maxLength", "pattern",
-    "minimum", "maximum", "format", "default",
+    "type",
+    "nullable",
+    "enum",
+    "required",
+    "properties",
+    "additionalProperties",
+    "items",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "format",
+    "default",
 }
 # Documentation-only keywords that are dropped without loss for validation.
 SCHEMA_DOC_KEYWORDS = {"description", "example", "examples", "title", "deprecated", "readOnly"}
@@ -331,8 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         current.get("x-vendored", {}).pop("date", None)
         doc["x-vendored"].pop("date")
         if current != doc:
-            print(f"vendor_openapi: {args.output} is out of date; rerun without --check",
-                  file=sys.stderr)
+            print(
+                f"vendor_openapi: {args.output} is out of date; rerun without --check",
+                file=sys.stderr,
+            )
             return 1
         print(f"{args.output} matches {PACKAGE}@{args.version}")
         return 0

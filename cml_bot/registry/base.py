@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cml_bot.errors import RegistryError
 
@@ -23,6 +23,7 @@ class ModelVersion:
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     kind: str = "sklearn"  # "sklearn" | "command"
+    data: dict[str, Any] = field(default_factory=dict)  # evaluation rows, class balance, columns
     created_at: str | None = None
 
 

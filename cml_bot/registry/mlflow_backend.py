@@ -54,8 +54,17 @@ def _to_version(mv: Any) -> ModelVersion:
         metrics=metrics,
         params=params,
         kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
+        data=_json_tag(tags.get(TAG_PREFIX + "data")),
         created_at=created,
     )
+
+
+def _json_tag(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class MlflowRegistry:

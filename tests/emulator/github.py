@@ -58,8 +58,15 @@ T = TypeVar("T")
 class ApiError(Exception):
     """An error answer shaped like GitHub's: ``{"message", "documentation_url", "status"}``."""
 
-    def __init__(self, status: int, message: str, *, errors: list[Any] | None = None,
-                 headers: dict[str, str] | None = None, docs: str = DOCS) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        errors: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+        docs: str = DOCS,
+    ) -> None:
         super().__init__(f"{status} {message}")
         self.status = status
         self.message = message
@@ -80,8 +87,9 @@ def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 
 
-def validation_failed(resource: str, field_name: str, code: str,
-                      message: str | None = None, status: int = 422) -> ApiError:
+def validation_failed(
+    resource: str, field_name: str, code: str, message: str | None = None, status: int = 422
+) -> ApiError:
     error: dict[str, Any] = {"resource": resource, "code": code, "field": field_name}
     if message is not None:
         error["message"] = message
@@ -167,8 +175,9 @@ class GitHubAPI:
             "site_admin": user.site_admin,
         }
 
-    def repo_json(self, base: str, repo: Repo, actor: User | None = None,
-                  read_only: bool = False) -> dict[str, Any]:
+    def repo_json(
+        self, base: str, repo: Repo, actor: User | None = None, read_only: bool = False
+    ) -> dict[str, Any]:
         api = f"{base}/repos/{repo.full_name}"
         out: dict[str, Any] = {
             "id": repo.id,
@@ -249,8 +258,7 @@ class GitHubAPI:
             "assignee": None,
             "assignees": [],
             "milestone": None,
-            "comments": sum(1 for c in repo.comments.values()
-                            if c.issue_number == issue.number),
+            "comments": sum(1 for c in repo.comments.values() if c.issue_number == issue.number),
             "created_at": iso(issue.created_at),
             "updated_at": iso(issue.updated_at),
             "closed_at": iso(issue.closed_at),
@@ -284,8 +292,9 @@ class GitHubAPI:
             "description": None,
         }
 
-    def branch_json(self, base: str, repo: Repo, full_name: str, ref: str,
-                    sha: str) -> dict[str, Any]:
+    def branch_json(
+        self, base: str, repo: Repo, full_name: str, ref: str, sha: str
+    ) -> dict[str, Any]:
         target = self.state.repos.get(full_name)
         if target is not None:
             repo_data = self.repo_json(base, target)
@@ -293,8 +302,14 @@ class GitHubAPI:
             owner, name = full_name.split("/", 1)
             if owner not in self.state.users:
                 self.state.seed_user(owner)
-            fake = Repo(owner=owner, name=name, id=int(fake_sha(full_name)[:7], 16), fork=True,
-                        private=repo.private, default_branch=repo.default_branch)
+            fake = Repo(
+                owner=owner,
+                name=name,
+                id=int(fake_sha(full_name)[:7], 16),
+                fork=True,
+                private=repo.private,
+                default_branch=repo.default_branch,
+            )
             repo_data = self.repo_json(base, fake)
         owner = full_name.split("/", 1)[0]
         return {
@@ -396,7 +411,8 @@ class GitHubAPI:
         return {
             "url": f"{base}/repos/{repo.full_name}/statuses/{status.sha}",
             "avatar_url": f"{base}/avatars/u/{self.state.users[status.creator].id}?v=4"
-            if status.creator in self.state.users else None,
+            if status.creator in self.state.users
+            else None,
             "id": status.id,
             "node_id": node_id("SC", status.id),
             "state": status.state,
@@ -423,17 +439,27 @@ class GitHubAPI:
                 "author": person,
                 "committer": person,
                 "message": commit.message,
-                "tree": {"sha": fake_sha(f"tree {commit.sha}"),
-                         "url": f"{api}/git/trees/{fake_sha(f'tree {commit.sha}')}"},
+                "tree": {
+                    "sha": fake_sha(f"tree {commit.sha}"),
+                    "url": f"{api}/git/trees/{fake_sha(f'tree {commit.sha}')}",
+                },
                 "comment_count": 0,
-                "verification": {"verified": False, "reason": "unsigned", "signature": None,
-                                 "payload": None, "verified_at": None},
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "signature": None,
+                    "payload": None,
+                    "verified_at": None,
+                },
             },
             "author": None,
             "committer": None,
             "parents": [
-                {"sha": p, "url": f"{api}/commits/{p}",
-                 "html_url": f"{base}/{repo.full_name}/commit/{p}"}
+                {
+                    "sha": p,
+                    "url": f"{api}/commits/{p}",
+                    "html_url": f"{base}/{repo.full_name}/commit/{p}",
+                }
                 for p in commit.parents
             ],
             "stats": {"total": 0, "additions": 0, "deletions": 0},
@@ -464,8 +490,7 @@ class GitHubAPI:
             "performed_via_github_app": None,
         }
 
-    def deployment_status_json(self, base: str, repo: Repo,
-                               st: DeploymentStatus) -> dict[str, Any]:
+    def deployment_status_json(self, base: str, repo: Repo, st: DeploymentStatus) -> dict[str, Any]:
         api = f"{base}/repos/{repo.full_name}"
         dep_url = f"{api}/deployments/{st.deployment_id}"
         return {
@@ -510,8 +535,11 @@ class GitHubAPI:
         api = f"{base}/repos/{repo.full_name}"
         url = f"{api}/releases/{rel.id}"
         tag = urllib.parse.quote(rel.tag_name, safe="")
-        html = (f"{base}/{repo.full_name}/releases/tag/{tag}" if not rel.draft
-                else f"{base}/{repo.full_name}/releases/tag/untagged-{rel.id}")
+        html = (
+            f"{base}/{repo.full_name}/releases/tag/{tag}"
+            if not rel.draft
+            else f"{base}/{repo.full_name}/releases/tag/untagged-{rel.id}"
+        )
         return {
             "url": url,
             "html_url": html,
@@ -547,12 +575,13 @@ class GitHubAPI:
 
     # ----------------------------------------------------------- utilities
 
-    def paginate(self, req: ApiRequest, items: Sequence[T],
-                 shape: Callable[[T], Any]) -> ApiResponse:
+    def paginate(
+        self, req: ApiRequest, items: Sequence[T], shape: Callable[[T], Any]
+    ) -> ApiResponse:
         per_page = min(max(int(req.q("per_page") or 30), 1), 100)
         page = max(int(req.q("page") or 1), 1)
         last = max(1, math.ceil(len(items) / per_page))
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
 
         def link(number: int) -> str:
             query = {k: list(v) for k, v in req.query.items()}
@@ -597,11 +626,14 @@ class GitHubAPI:
             raise ApiError(422, f"No commit found for SHA: {ref}")
         return sha
 
-    def check_body_length(self, text: str | None, limit: int, resource: str,
-                          field_name: str = "body") -> None:
+    def check_body_length(
+        self, text: str | None, limit: int, resource: str, field_name: str = "body"
+    ) -> None:
         if text is not None and len(text) > limit:
             raise validation_failed(
-                resource, field_name, "custom",
+                resource,
+                field_name,
+                "custom",
                 f"{field_name} is too long (maximum is {limit} characters)",
             )
 
@@ -610,8 +642,11 @@ class GitHubAPI:
     def op_users_get_authenticated(self, req: ApiRequest) -> ApiResponse:
         if req.actor.type == "Bot":
             # An installation token (GITHUB_TOKEN) is not a user: GitHub refuses /user.
-            raise ApiError(403, "Resource not accessible by integration",
-                           docs=f"{DOCS}/users/users#get-the-authenticated-user")
+            raise ApiError(
+                403,
+                "Resource not accessible by integration",
+                docs=f"{DOCS}/users/users#get-the-authenticated-user",
+            )
         data = self.user_json(req.base, req.actor.login)
         data.update({"name": req.actor.login, "email": None, "created_at": iso(utcnow())})
         return ApiResponse(200, data)
@@ -624,14 +659,27 @@ class GitHubAPI:
 
     def op_rate_limit_get(self, req: ApiRequest) -> ApiResponse:
         used = self.state.rate_used.get(req.actor.login, 0)
-        core = {"limit": self.state.rate_limit, "used": used,
-                "remaining": max(self.state.rate_limit - used, 0),
-                "reset": self.state.rate_reset, "resource": "core"}
+        core = {
+            "limit": self.state.rate_limit,
+            "used": used,
+            "remaining": max(self.state.rate_limit - used, 0),
+            "reset": self.state.rate_reset,
+            "resource": "core",
+        }
         resources = {"core": core}
-        for name, limit in (("search", 30), ("graphql", 5000), ("integration_manifest", 5000),
-                            ("code_search", 10)):
-            resources[name] = {"limit": limit, "used": 0, "remaining": limit,
-                               "reset": self.state.rate_reset, "resource": name}
+        for name, limit in (
+            ("search", 30),
+            ("graphql", 5000),
+            ("integration_manifest", 5000),
+            ("code_search", 10),
+        ):
+            resources[name] = {
+                "limit": limit,
+                "used": 0,
+                "remaining": limit,
+                "reset": self.state.rate_reset,
+                "resource": name,
+            }
         return ApiResponse(200, {"resources": resources, "rate": core})
 
     # ================================================= operations: repository
@@ -673,16 +721,21 @@ class GitHubAPI:
         if head:
             owner, _, ref = head.partition(":")
             pulls = [
-                i for i in pulls
-                if i.pull is not None and i.pull.head_repo.split("/")[0] == owner
+                i
+                for i in pulls
+                if i.pull is not None
+                and i.pull.head_repo.split("/")[0] == owner
                 and (not ref or i.pull.head_ref == ref)
             ]
         if base_ref:
             pulls = [i for i in pulls if i.pull is not None and i.pull.base_ref == base_ref]
         sort = req.q("sort", "created")
         direction = req.q("direction") or ("desc" if sort == "created" else "asc")
-        key = (lambda i: (i.updated_at, i.number)) if sort == "updated" else (
-            lambda i: (i.created_at, i.number))
+        key = (
+            (lambda i: (i.updated_at, i.number))
+            if sort == "updated"
+            else (lambda i: (i.created_at, i.number))
+        )
         pulls.sort(key=key, reverse=direction == "desc")
         return self.paginate(req, pulls, lambda i: self.pull_json(req.base, repo, i))
 
@@ -722,8 +775,15 @@ class GitHubAPI:
         body = req.body_get("body")
         self.check_body_length(body, COMMENT_BODY_LIMIT, "IssueComment")
         moment = utcnow()
-        comment = Comment(id=self.state.new_id(), repo=repo.full_name, issue_number=number,
-                          body=body, user=req.actor.login, created_at=moment, updated_at=moment)
+        comment = Comment(
+            id=self.state.new_id(),
+            repo=repo.full_name,
+            issue_number=number,
+            body=body,
+            user=req.actor.login,
+            created_at=moment,
+            updated_at=moment,
+        )
         repo.comments[comment.id] = comment
         issue.updated_at = moment
         data = self.comment_json(req.base, repo, comment)
@@ -761,8 +821,9 @@ class GitHubAPI:
         for existing in reactions:
             if existing.user == req.actor.login and existing.content == content:
                 return ApiResponse(200, self.reaction_json(req.base, existing))
-        reaction = Reaction(id=self.state.new_id(), content=content, user=req.actor.login,
-                            created_at=utcnow())
+        reaction = Reaction(
+            id=self.state.new_id(), content=content, user=req.actor.login, created_at=utcnow()
+        )
         reactions.append(reaction)
         return ApiResponse(201, self.reaction_json(req.base, reaction))
 
@@ -808,10 +869,15 @@ class GitHubAPI:
             raise ApiError(422, f"No commit found for SHA: {sha}")
         moment = utcnow()
         status = Status(
-            id=self.state.new_id(), sha=sha, state=req.body_get("state"),
+            id=self.state.new_id(),
+            sha=sha,
+            state=req.body_get("state"),
             context=req.body_get("context") or "default",
-            description=req.body_get("description"), target_url=req.body_get("target_url"),
-            creator=req.actor.login, created_at=moment, updated_at=moment,
+            description=req.body_get("description"),
+            target_url=req.body_get("target_url"),
+            creator=req.actor.login,
+            created_at=moment,
+            updated_at=moment,
         )
         repo.statuses.append(status)
         data = self.status_json(req.base, repo, status)
@@ -830,26 +896,33 @@ class GitHubAPI:
         api = f"{req.base}/repos/{repo.full_name}"
         per_page = min(max(int(req.q("per_page") or 100), 1), 100)
         page = max(int(req.q("page") or 1), 1)
-        shown = latest[(page - 1) * per_page: page * per_page]
-        return ApiResponse(200, {
-            "state": combine([s.state for s in latest]),
-            "statuses": [self.status_json(req.base, repo, s) for s in shown],
-            "sha": sha,
-            "total_count": len(latest),
-            "repository": self.repo_json(req.base, repo),
-            "commit_url": f"{api}/commits/{sha}",
-            "url": f"{api}/commits/{sha}/status",
-        })
+        shown = latest[(page - 1) * per_page : page * per_page]
+        return ApiResponse(
+            200,
+            {
+                "state": combine([s.state for s in latest]),
+                "statuses": [self.status_json(req.base, repo, s) for s in shown],
+                "sha": sha,
+                "total_count": len(latest),
+                "repository": self.repo_json(req.base, repo),
+                "commit_url": f"{api}/commits/{sha}",
+                "url": f"{api}/commits/{sha}/status",
+            },
+        )
 
     def op_repos_list_pull_requests_associated_with_commit(self, req: ApiRequest) -> ApiResponse:
         repo = self.repo_of(req)
         sha = self.commit_sha(repo, req.params["commit_sha"])
         pulls = [
-            i for i in repo.issues.values()
-            if i.pull is not None and (
+            i
+            for i in repo.issues.values()
+            if i.pull is not None
+            and (
                 i.pull.merge_commit_sha == sha
-                or (repo.is_ancestor(sha, i.pull.head_sha)
-                    and not repo.is_ancestor(sha, i.pull.base_sha))
+                or (
+                    repo.is_ancestor(sha, i.pull.head_sha)
+                    and not repo.is_ancestor(sha, i.pull.base_sha)
+                )
             )
         ]
         pulls.sort(key=lambda i: i.number, reverse=True)
@@ -880,18 +953,28 @@ class GitHubAPI:
         if sha is None or (self.state.strict_objects and sha not in repo.commits):
             raise ApiError(422, f"No ref found for: {ref}")
         required = req.body_get("required_contexts")
-        latest = {s.context: s.state for s in latest_per_context(
-            [s for s in repo.statuses if s.sha == sha])}
+        latest = {
+            s.context: s.state
+            for s in latest_per_context([s for s in repo.statuses if s.sha == sha])
+        }
         contexts = list(latest) if required is None else list(required)
         failing = [
             {"context": c, "state": latest.get(c, "missing")}
-            for c in contexts if latest.get(c) != "success"
+            for c in contexts
+            if latest.get(c) != "success"
         ]
         if failing:
             raise ApiError(
-                409, f"Conflict: Commit status checks failed for {ref}.",
-                errors=[{"contexts": failing, "resource": "Deployment",
-                         "field": "required_contexts", "code": "invalid"}],
+                409,
+                f"Conflict: Commit status checks failed for {ref}.",
+                errors=[
+                    {
+                        "contexts": failing,
+                        "resource": "Deployment",
+                        "field": "required_contexts",
+                        "code": "invalid",
+                    }
+                ],
             )
         payload = req.body_get("payload", {})
         if isinstance(payload, str):
@@ -904,13 +987,21 @@ class GitHubAPI:
         production = req.body_get("production_environment")
         moment = utcnow()
         dep = Deployment(
-            id=self.state.new_id(), sha=sha, ref=ref, task=req.body_get("task") or "deploy",
-            payload=payload, environment=environment, original_environment=environment,
-            description=req.body_get("description"), creator=req.actor.login,
+            id=self.state.new_id(),
+            sha=sha,
+            ref=ref,
+            task=req.body_get("task") or "deploy",
+            payload=payload,
+            environment=environment,
+            original_environment=environment,
+            description=req.body_get("description"),
+            creator=req.actor.login,
             transient_environment=bool(req.body_get("transient_environment", False)),
-            production_environment=(environment == "production") if production is None
+            production_environment=(environment == "production")
+            if production is None
             else bool(production),
-            created_at=moment, updated_at=moment,
+            created_at=moment,
+            updated_at=moment,
         )
         repo.deployments[dep.id] = dep
         return ApiResponse(201, self.deployment_json(req.base, repo, dep))
@@ -923,42 +1014,65 @@ class GitHubAPI:
     def op_repos_list_deployment_statuses(self, req: ApiRequest) -> ApiResponse:
         repo = self.repo_of(req)
         dep = self.deployment_of(repo, req.params["deployment_id"])
-        return self.paginate(req, dep.statuses[::-1],
-                             lambda s: self.deployment_status_json(req.base, repo, s))
+        return self.paginate(
+            req, dep.statuses[::-1], lambda s: self.deployment_status_json(req.base, repo, s)
+        )
 
     def op_repos_create_deployment_status(self, req: ApiRequest) -> ApiResponse:
         repo = self.repo_of(req)
         dep = self.deployment_of(repo, req.params["deployment_id"])
         description = req.body_get("description") or ""
-        self.check_body_length(description, DEPLOYMENT_STATUS_DESCRIPTION_LIMIT,
-                               "DeploymentStatus", "description")
+        self.check_body_length(
+            description, DEPLOYMENT_STATUS_DESCRIPTION_LIMIT, "DeploymentStatus", "description"
+        )
         state = req.body_get("state")
-        environment = (req.body_get("environment")
-                       or (dep.statuses[-1].environment if dep.statuses else dep.environment))
+        environment = req.body_get("environment") or (
+            dep.statuses[-1].environment if dep.statuses else dep.environment
+        )
         log_url = req.body_get("log_url") or ""
         target_url = log_url or req.body_get("target_url") or ""
         moment = utcnow()
         status = DeploymentStatus(
-            id=self.state.new_id(), deployment_id=dep.id, state=state, description=description,
-            environment=environment, target_url=target_url, log_url=log_url or target_url,
-            environment_url=req.body_get("environment_url") or "", creator=req.actor.login,
-            created_at=moment, updated_at=moment,
+            id=self.state.new_id(),
+            deployment_id=dep.id,
+            state=state,
+            description=description,
+            environment=environment,
+            target_url=target_url,
+            log_url=log_url or target_url,
+            environment_url=req.body_get("environment_url") or "",
+            creator=req.actor.login,
+            created_at=moment,
+            updated_at=moment,
         )
         dep.statuses.append(status)
         dep.environment = environment
         dep.updated_at = moment
         if state == "success" and req.body_get("auto_inactive", True):
             for other in repo.deployments.values():
-                if (other.id != dep.id and other.environment == environment
-                        and not other.transient_environment
-                        and not other.production_environment
-                        and other.statuses and other.statuses[-1].state == "success"):
-                    other.statuses.append(DeploymentStatus(
-                        id=self.state.new_id(), deployment_id=other.id, state="inactive",
-                        description="", environment=environment, target_url="", log_url="",
-                        environment_url="", creator=req.actor.login, created_at=moment,
-                        updated_at=moment,
-                    ))
+                if (
+                    other.id != dep.id
+                    and other.environment == environment
+                    and not other.transient_environment
+                    and not other.production_environment
+                    and other.statuses
+                    and other.statuses[-1].state == "success"
+                ):
+                    other.statuses.append(
+                        DeploymentStatus(
+                            id=self.state.new_id(),
+                            deployment_id=other.id,
+                            state="inactive",
+                            description="",
+                            environment=environment,
+                            target_url="",
+                            log_url="",
+                            environment_url="",
+                            creator=req.actor.login,
+                            created_at=moment,
+                            updated_at=moment,
+                        )
+                    )
         return ApiResponse(201, self.deployment_status_json(req.base, repo, status))
 
     def op_repos_get_deployment_status(self, req: ApiRequest) -> ApiResponse:
@@ -994,8 +1108,9 @@ class GitHubAPI:
 
     def op_repos_list_releases(self, req: ApiRequest) -> ApiResponse:
         repo = self.repo_of(req)
-        rels = sorted(self.visible_releases(req, repo),
-                      key=lambda r: (r.created_at, r.id), reverse=True)
+        rels = sorted(
+            self.visible_releases(req, repo), key=lambda r: (r.created_at, r.id), reverse=True
+        )
         return self.paginate(req, rels, lambda r: self.release_json(req.base, repo, r))
 
     def op_repos_create_release(self, req: ApiRequest) -> ApiResponse:
@@ -1010,11 +1125,17 @@ class GitHubAPI:
         draft = bool(req.body_get("draft", False))
         moment = utcnow()
         rel = Release(
-            id=self.state.new_id(), tag_name=tag,
+            id=self.state.new_id(),
+            tag_name=tag,
             target_commitish=req.body_get("target_commitish") or repo.default_branch,
-            name=req.body_get("name"), body=body, draft=draft,
-            prerelease=bool(req.body_get("prerelease", False)), author=req.actor.login,
-            created_at=moment, published_at=None if draft else moment, updated_at=moment,
+            name=req.body_get("name"),
+            body=body,
+            draft=draft,
+            prerelease=bool(req.body_get("prerelease", False)),
+            author=req.actor.login,
+            created_at=moment,
+            published_at=None if draft else moment,
+            updated_at=moment,
         )
         if not draft:
             self.publish_tag(repo, rel)
@@ -1087,9 +1208,15 @@ class GitHubAPI:
             raise validation_failed("ReleaseAsset", "name", "already_exists")
         moment = utcnow()
         asset = Asset(
-            id=self.state.new_id(), release_id=rel.id, name=name, label=req.q("label") or "",
+            id=self.state.new_id(),
+            release_id=rel.id,
+            name=name,
+            label=req.q("label") or "",
             content_type=req.headers.get("Content-Type") or "application/octet-stream",
-            data=req.raw_body, uploader=req.actor.login, created_at=moment, updated_at=moment,
+            data=req.raw_body,
+            uploader=req.actor.login,
+            created_at=moment,
+            updated_at=moment,
         )
         rel.assets.append(asset)
         return ApiResponse(201, self.asset_json(req.base, repo, rel, asset))
@@ -1108,7 +1235,8 @@ class GitHubAPI:
             # GitHub answers 302 to a short-lived download URL; the bytes are served directly.
             asset.download_count += 1
             return ApiResponse(
-                200, asset.data,
+                200,
+                asset.data,
                 {"Content-Disposition": f'attachment; filename="{asset.name}"'},
                 content_type="application/octet-stream",
             )
@@ -1134,8 +1262,7 @@ class GitHubAPI:
         rel.assets.remove(asset)
         return ApiResponse(204)
 
-    def download(self, base: str, owner: str, name: str, tag: str,
-                 filename: str) -> ApiResponse:
+    def download(self, base: str, owner: str, name: str, tag: str, filename: str) -> ApiResponse:
         """``browser_download_url`` (github.com's web host, not the REST API)."""
         repo = self.state.repos.get(f"{owner}/{name}")
         if repo is not None:
@@ -1144,8 +1271,9 @@ class GitHubAPI:
                     for asset in rel.assets:
                         if asset.name == filename:
                             asset.download_count += 1
-                            return ApiResponse(200, asset.data,
-                                               content_type="application/octet-stream")
+                            return ApiResponse(
+                                200, asset.data, content_type="application/octet-stream"
+                            )
         return ApiResponse(404, b"Not Found", content_type="text/plain; charset=utf-8")
 
     # ===================================================== operations: git refs

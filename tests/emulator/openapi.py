@@ -282,21 +282,24 @@ def _validate(schema: dict[str, Any], value: Any, loc: str, errors: list[SchemaE
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             errors.append(
                 SchemaError(
-                    name, "invalid",
+                    name,
+                    "invalid",
                     f"For '{_where(loc)}', is longer than {schema['maxLength']} characters.",
                 )
             )
         if "minLength" in schema and len(value) < schema["minLength"]:
             errors.append(
                 SchemaError(
-                    name, "invalid",
+                    name,
+                    "invalid",
                     f"For '{_where(loc)}', is shorter than {schema['minLength']} characters.",
                 )
             )
         if "pattern" in schema and re.search(schema["pattern"], value) is None:
             errors.append(
                 SchemaError(
-                    name, "invalid",
+                    name,
+                    "invalid",
                     f"For '{_where(loc)}', {shown} does not match {schema['pattern']!r}.",
                 )
             )

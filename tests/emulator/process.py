@@ -42,7 +42,9 @@ class EmulatorClient:
     def _call(self, method: str, route: str, payload: Any = None) -> Any:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(
-            f"{self.url}/_emulator/{route}", data=data, method=method,
+            f"{self.url}/_emulator/{route}",
+            data=data,
+            method=method,
             headers={"Content-Type": "application/json"},
         )
         try:
@@ -85,9 +87,16 @@ class EmulatorProcess:
     """``python -m tests.emulator`` in a subprocess; ``stop()`` sends SIGTERM and reads the
     final state the process dumps (``final_state``)."""
 
-    def __init__(self, *, seed: dict[str, Any] | None = None, host: str = "127.0.0.1",
-                 port: int = 0, workdir: str | Path | None = None, startup_timeout: float = 15,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        seed: dict[str, Any] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        workdir: str | Path | None = None,
+        startup_timeout: float = 15,
+        verbose: bool = False,
+    ) -> None:
         self.host = host
         self.port = port
         self.seed = seed
@@ -110,9 +119,19 @@ class EmulatorProcess:
         return EmulatorClient(self.url)
 
     def start(self) -> EmulatorProcess:
-        cmd = [sys.executable, "-m", "tests.emulator", "--host", self.host,
-               "--port", str(self.port), "--ready-file", str(self.ready_file),
-               "--state-file", str(self.state_file)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tests.emulator",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--ready-file",
+            str(self.ready_file),
+            "--state-file",
+            str(self.state_file),
+        ]
         if self.seed is not None:
             seed_file = self.workdir / "emulator-seed.json"
             seed_file.write_text(json.dumps(self.seed), encoding="utf-8")
@@ -120,11 +139,16 @@ class EmulatorProcess:
         if self.verbose:
             cmd.append("--verbose")
         self.ready_file.unlink(missing_ok=True)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+            ),
+        }
         with self.log_file.open("wb") as log:
-            self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.ready_file.exists():

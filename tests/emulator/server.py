@@ -44,8 +44,14 @@ AUTH_HEADER = re.compile(r"^\s*(token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
 class Outcome:
     """What the HTTP handler sends: a response, or a dropped connection."""
 
-    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-                 *, drop: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        *,
+        drop: bool = False,
+    ) -> None:
         self.status = status
         self.body = body
         self.headers = headers or {}
@@ -75,9 +81,16 @@ class Emulator:
     ``emu.add_fault(...)`` injects faults, ``emu.violations`` lists contract violations.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
-                 state: EmulatorState | None = None, spec: Spec | None = None,
-                 state_file: str | Path | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        state: EmulatorState | None = None,
+        spec: Spec | None = None,
+        state_file: str | Path | None = None,
+        verbose: bool = False,
+    ) -> None:
         self.host = host
         self.port = port
         self.state = state or EmulatorState()
@@ -88,8 +101,11 @@ class Emulator:
         self.verbose = verbose
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        missing = [op.operation_id for op in self.spec.operations
-                   if not self.api.has_handler(op.operation_id)]
+        missing = [
+            op.operation_id
+            for op in self.spec.operations
+            if not self.api.has_handler(op.operation_id)
+        ]
         if missing:
             raise RuntimeError(f"vendored operations without a handler: {missing}")
 
@@ -102,8 +118,12 @@ class Emulator:
         server.emulator = self
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"github-emulator:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"github-emulator:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -145,13 +165,30 @@ class Emulator:
     def seed(self, data: dict[str, Any]) -> None:
         self.state.apply_seed(data)
 
-    def add_fault(self, path: str = ".*", method: str | None = None, action: str = "status", *,
-                  status: int | None = None, times: int | None = 1,
-                  seconds: float | None = None, body: Any = None,
-                  headers: dict[str, str] | None = None) -> FaultRule:
-        return self.faults.add(FaultRule(path=path, method=method, action=action, status=status,
-                                         times=times, seconds=seconds, body=body,
-                                         headers=dict(headers or {})))
+    def add_fault(
+        self,
+        path: str = ".*",
+        method: str | None = None,
+        action: str = "status",
+        *,
+        status: int | None = None,
+        times: int | None = 1,
+        seconds: float | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> FaultRule:
+        return self.faults.add(
+            FaultRule(
+                path=path,
+                method=method,
+                action=action,
+                status=status,
+                times=times,
+                seconds=seconds,
+                body=body,
+                headers=dict(headers or {}),
+            )
+        )
 
     def assert_no_violations(self) -> None:
         found = self.violations
@@ -193,18 +230,31 @@ class Emulator:
             return self._fault(rule, method, path, query, headers, raw)
 
         with self.state.lock:
-            entry = RecordedRequest(seq=0, time=time.time(), method=method, path=path,
-                                    query=query, status=0,
-                                    body=_recorded_body(raw, headers.get("Content-Type") or ""),
-                                    fault=rule.action if rule is not None else None)
+            entry = RecordedRequest(
+                seq=0,
+                time=time.time(),
+                method=method,
+                path=path,
+                query=query,
+                status=0,
+                body=_recorded_body(raw, headers.get("Content-Type") or ""),
+                fault=rule.action if rule is not None else None,
+            )
             try:
                 response, extra = self._process(method, path, query, headers, raw, base, entry)
             except ApiError as err:
                 response, extra = ApiResponse(err.status, err.body(), err.headers), {}
             except Exception as exc:  # an emulator bug: make it loud
                 detail = traceback.format_exc()
-                self.state.violate(Violation("emulator-error", method, path,
-                                             f"{type(exc).__name__}: {exc}", [{"trace": detail}]))
+                self.state.violate(
+                    Violation(
+                        "emulator-error",
+                        method,
+                        path,
+                        f"{type(exc).__name__}: {exc}",
+                        [{"trace": detail}],
+                    )
+                )
                 response, extra = ApiResponse(500, {"message": f"emulator error: {exc}"}), {}
             entry.status = response.status
             if response.status >= 400:
@@ -219,12 +269,23 @@ class Emulator:
             body = _json_bytes(response.body)
         if body or response.status != 204:
             headers_out["Content-Type"] = response.content_type
-        return Outcome(response.status, body, headers_out,
-                       drop=rule is not None and rule.action == "apply_then_drop")
+        return Outcome(
+            response.status,
+            body,
+            headers_out,
+            drop=rule is not None and rule.action == "apply_then_drop",
+        )
 
-    def _process(self, method: str, path: str, query: dict[str, list[str]], headers: Message,
-                 raw: bytes, base: str,
-                 entry: RecordedRequest) -> tuple[ApiResponse, dict[str, str]]:
+    def _process(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Message,
+        raw: bytes,
+        base: str,
+        entry: RecordedRequest,
+    ) -> tuple[ApiResponse, dict[str, str]]:
         download = DOWNLOAD_ROUTE.match(path) if method == "GET" else None
         if download is not None:
             entry.operation_id = "web/release-download"
@@ -233,45 +294,70 @@ class Emulator:
 
         match = self.spec.match(method, path)
         if match is None:
-            message = (f"emulator: {method} {path} is not an operation of GitHub's "
-                       "OpenAPI description")
+            message = (
+                f"emulator: {method} {path} is not an operation of GitHub's OpenAPI description"
+            )
             self.state.violate(Violation("unknown-operation", method, path, message))
-            raise ApiError(404, message,
-                           docs=f"{DOCS} (vendored subset: tests/fixtures/openapi)")
+            raise ApiError(404, message, docs=f"{DOCS} (vendored subset: tests/fixtures/openapi)")
         op = match.operation
         entry.operation_id = op.operation_id
 
         actor, token = self._authenticate(headers)
         entry.actor = actor.login
         limits = self._rate_limit_headers(actor, count=op.operation_id != "rate-limit/get")
-        if limits["x-ratelimit-remaining"] == "0" and self.state.rate_used.get(
-                actor.login, 0) > self.state.rate_limit:
-            raise ApiError(403, f"API rate limit exceeded for user ID {actor.id}.",
-                           headers=limits,
-                           docs="https://docs.github.com/rest/overview/rate-limits-for-the-rest-api")
+        if (
+            limits["x-ratelimit-remaining"] == "0"
+            and self.state.rate_used.get(actor.login, 0) > self.state.rate_limit
+        ):
+            raise ApiError(
+                403,
+                f"API rate limit exceeded for user ID {actor.id}.",
+                headers=limits,
+                docs="https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            )
 
         try:
-            return self._operation(method, path, query, headers, raw, base, match, actor,
-                                   token), limits
+            return self._operation(
+                method, path, query, headers, raw, base, match, actor, token
+            ), limits
         except ApiError as err:
             err.headers = {**limits, **err.headers}
             raise
 
-    def _operation(self, method: str, path: str, query: dict[str, list[str]], headers: Message,
-                   raw: bytes, base: str, match: Any, actor: User,
-                   token: Token | None) -> ApiResponse:
+    def _operation(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Message,
+        raw: bytes,
+        base: str,
+        match: Any,
+        actor: User,
+        token: Token | None,
+    ) -> ApiResponse:
         op = match.operation
         params = match.params
-        if ("owner" in params and "repo" in params
-                and f"{params['owner']}/{params['repo']}" not in self.state.repos):
+        if (
+            "owner" in params
+            and "repo" in params
+            and f"{params['owner']}/{params['repo']}" not in self.state.repos
+        ):
             raise ApiError(404, "Not Found")
         if method in WRITE_METHODS and token is not None and token.read_only:
             raise ApiError(403, "Resource not accessible by integration")
 
         errors = self.spec.validate_query(op, query)
         if errors:
-            self.state.violate(Violation("invalid-query", method, path, "Validation Failed",
-                                         [e.as_github() for e in errors]))
+            self.state.violate(
+                Violation(
+                    "invalid-query",
+                    method,
+                    path,
+                    "Validation Failed",
+                    [e.as_github() for e in errors],
+                )
+            )
             raise ApiError(422, "Validation Failed", errors=[e.as_github() for e in errors])
 
         body: Any = None
@@ -280,27 +366,44 @@ class Emulator:
                 try:
                     body = json.loads(raw)
                 except ValueError as exc:
-                    self.state.violate(Violation("invalid-json", method, path,
-                                                 f"Problems parsing JSON: {exc}"))
+                    self.state.violate(
+                        Violation("invalid-json", method, path, f"Problems parsing JSON: {exc}")
+                    )
                     raise ApiError(400, "Problems parsing JSON") from None
             if body is None and op.body_required:
-                body_errors = [{"field": "body", "code": "missing",
-                                "message": "A request body is required."}]
-                self.state.violate(Violation("invalid-body", method, path,
-                                             "Validation Failed", body_errors))
+                body_errors = [
+                    {"field": "body", "code": "missing", "message": "A request body is required."}
+                ]
+                self.state.violate(
+                    Violation("invalid-body", method, path, "Validation Failed", body_errors)
+                )
                 raise ApiError(422, "Validation Failed", errors=body_errors)
             if body is not None:
                 errors = self.spec.validate_body(op, body)
                 if errors:
-                    self.state.violate(Violation("invalid-body", method, path,
-                                                 "Validation Failed",
-                                                 [e.as_github() for e in errors]))
-                    raise ApiError(422, "Validation Failed",
-                                   errors=[e.as_github() for e in errors])
+                    self.state.violate(
+                        Violation(
+                            "invalid-body",
+                            method,
+                            path,
+                            "Validation Failed",
+                            [e.as_github() for e in errors],
+                        )
+                    )
+                    raise ApiError(422, "Validation Failed", errors=[e.as_github() for e in errors])
 
-        request = ApiRequest(method=method, path=path, query=query, headers=headers,
-                             raw_body=raw, json=body, params=params, actor=actor, token=token,
-                             base=base)
+        request = ApiRequest(
+            method=method,
+            path=path,
+            query=query,
+            headers=headers,
+            raw_body=raw,
+            json=body,
+            params=params,
+            actor=actor,
+            token=token,
+            base=base,
+        )
         return self.api.handle(op.operation_id, request)
 
     def _authenticate(self, headers: Message) -> tuple[User, Token | None]:
@@ -337,42 +440,67 @@ class Emulator:
             "x-github-request-id": f"EMU:{len(self.state.requests) + 1:08X}",
         }
 
-    def _fault(self, rule: FaultRule, method: str, path: str, query: dict[str, list[str]],
-               headers: Message, raw: bytes) -> Outcome:
+    def _fault(
+        self,
+        rule: FaultRule,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Message,
+        raw: bytes,
+    ) -> Outcome:
         now = int(time.time())
         hdrs: dict[str, str] = {}
         if rule.action == "rate_limit":
             status = rule.status or 403
             reset = now + int(rule.seconds if rule.seconds is not None else 60)
-            body: Any = {"message": "API rate limit exceeded for installation ID 1.",
-                         "documentation_url": "https://docs.github.com/rest/overview/"
-                         "rate-limits-for-the-rest-api", "status": str(status)}
-            hdrs = {"x-ratelimit-limit": str(self.state.rate_limit),
-                    "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset),
-                    "x-ratelimit-used": str(self.state.rate_limit),
-                    "x-ratelimit-resource": "core"}
+            body: Any = {
+                "message": "API rate limit exceeded for installation ID 1.",
+                "documentation_url": "https://docs.github.com/rest/overview/"
+                "rate-limits-for-the-rest-api",
+                "status": str(status),
+            }
+            hdrs = {
+                "x-ratelimit-limit": str(self.state.rate_limit),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(reset),
+                "x-ratelimit-used": str(self.state.rate_limit),
+                "x-ratelimit-resource": "core",
+            }
         elif rule.action == "secondary_rate_limit":
             status = rule.status or 403
-            body = {"message": "You have exceeded a secondary rate limit. Please wait a few "
-                    "minutes before you try again.",
-                    "documentation_url": "https://docs.github.com/rest/overview/"
-                    "rate-limits-for-the-rest-api#about-secondary-rate-limits",
-                    "status": str(status)}
+            body = {
+                "message": "You have exceeded a secondary rate limit. Please wait a few "
+                "minutes before you try again.",
+                "documentation_url": "https://docs.github.com/rest/overview/"
+                "rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                "status": str(status),
+            }
             hdrs = {"retry-after": str(int(rule.seconds if rule.seconds is not None else 60))}
         else:
             status = rule.status or 502
-            body = {"message": DEFAULT_MESSAGES.get(status, "Server Error"),
-                    "documentation_url": DOCS, "status": str(status)}
+            body = {
+                "message": DEFAULT_MESSAGES.get(status, "Server Error"),
+                "documentation_url": DOCS,
+                "status": str(status),
+            }
         if rule.body is not None:
             body = rule.body
         hdrs.update(rule.headers)
         with self.state.lock:
-            self.state.record(RecordedRequest(
-                seq=0, time=time.time(), method=method, path=path, query=query,
-                status=0 if rule.action == "drop" else status,
-                body=_recorded_body(raw, headers.get("Content-Type") or ""),
-                fault=rule.action, response=None if rule.action == "drop" else body,
-            ))
+            self.state.record(
+                RecordedRequest(
+                    seq=0,
+                    time=time.time(),
+                    method=method,
+                    path=path,
+                    query=query,
+                    status=0 if rule.action == "drop" else status,
+                    body=_recorded_body(raw, headers.get("Content-Type") or ""),
+                    fault=rule.action,
+                    response=None if rule.action == "drop" else body,
+                )
+            )
         if rule.action == "drop":
             return Outcome(0, drop=True)
         data = body if isinstance(body, bytes) else _json_bytes(body)
@@ -383,8 +511,9 @@ class Emulator:
 
     def _control(self, method: str, path: str, raw: bytes) -> Outcome:
         def ok(data: Any, status: int = 200) -> Outcome:
-            return Outcome(status, _json_bytes(data),
-                           {"Content-Type": "application/json; charset=utf-8"})
+            return Outcome(
+                status, _json_bytes(data), {"Content-Type": "application/json; charset=utf-8"}
+            )
 
         try:
             payload = json.loads(raw) if raw.strip() else None
@@ -416,10 +545,12 @@ class Emulator:
                     self.faults.clear()
                     return ok({"ok": True})
                 if method == "POST":
-                    items = payload.get("rules", [payload]) if isinstance(payload, dict) else (
-                        payload or [])
-                    added = [self.faults.add(FaultRule.from_dict(item)).to_dict()
-                             for item in items]
+                    items = (
+                        payload.get("rules", [payload])
+                        if isinstance(payload, dict)
+                        else (payload or [])
+                    )
+                    added = [self.faults.add(FaultRule.from_dict(item)).to_dict() for item in items]
                     return ok(added, 201)
         except (ValueError, TypeError, KeyError, LookupError) as exc:
             return ok({"message": f"control endpoint: {type(exc).__name__}: {exc}"}, 400)
@@ -482,8 +613,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Close with RST (SO_LINGER 0): the client sees 'connection reset by peer'."""
         self.close_connection = True
         with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         with contextlib.suppress(OSError):
             self.connection.close()
 

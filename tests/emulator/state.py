@@ -24,7 +24,11 @@ BOT_ID = 41898282
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read")
 # `permission` in GitHub's answer is the legacy base role; `role_name` the real one.
 LEGACY_PERMISSION = {
-    "admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read",
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
 }
 
 HEX_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -361,27 +365,47 @@ class EmulatorState:
                     user.id = id
             return user
 
-    def add_token(self, token: str, login: str = BOT_LOGIN, *, read_only: bool = False,
-                  user_type: str | None = None) -> Token:
+    def add_token(
+        self,
+        token: str,
+        login: str = BOT_LOGIN,
+        *,
+        read_only: bool = False,
+        user_type: str | None = None,
+    ) -> Token:
         """``token`` authenticates as ``login``; a read-only token gets 403 on every write."""
         with self.lock:
             if login not in self.users:
-                self.seed_user(login, type=user_type or ("Bot" if login.endswith("[bot]")
-                                                         else "User"))
+                self.seed_user(
+                    login, type=user_type or ("Bot" if login.endswith("[bot]") else "User")
+                )
             entry = Token(token=token, login=login, read_only=read_only)
             self.tokens[token] = entry
             return entry
 
-    def seed_repo(self, full_name: str, *, private: bool = False, default_branch: str = "main",
-                  default_branch_sha: str | None = None, owner_type: str = "User",
-                  fork: bool = False) -> Repo:
+    def seed_repo(
+        self,
+        full_name: str,
+        *,
+        private: bool = False,
+        default_branch: str = "main",
+        default_branch_sha: str | None = None,
+        owner_type: str = "User",
+        fork: bool = False,
+    ) -> Repo:
         with self.lock:
             if full_name in self.repos:
                 return self.repos[full_name]
             owner, name = full_name.split("/", 1)
             self.seed_user(owner, type=owner_type)
-            repo = Repo(owner=owner, name=name, id=self.new_id(), private=private,
-                        default_branch=default_branch, fork=fork)
+            repo = Repo(
+                owner=owner,
+                name=name,
+                id=self.new_id(),
+                private=private,
+                default_branch=default_branch,
+                fork=fork,
+            )
             repo.collaborators[owner] = "admin"
             sha = default_branch_sha or fake_sha(f"{full_name}@{default_branch}")
             repo.commits[sha] = Commit(sha=sha, message="Initial commit")
@@ -400,8 +424,9 @@ class EmulatorState:
             except KeyError:
                 raise LookupError(f"repository {repo} is not seeded") from None
 
-    def seed_collaborator(self, login: str, permission: str = "write", *,
-                          repo: str | None = None, type: str = "User") -> None:
+    def seed_collaborator(
+        self, login: str, permission: str = "write", *, repo: str | None = None, type: str = "User"
+    ) -> None:
         if permission not in PERMISSIONS:
             raise ValueError(f"permission {permission!r} not one of {PERMISSIONS}")
         with self.lock:
@@ -409,8 +434,14 @@ class EmulatorState:
                 self.seed_user(login, type=type)
             self.repo(repo).collaborators[login] = permission
 
-    def seed_commit(self, sha: str, parents: list[str] | tuple[str, ...] = (), *,
-                    message: str = "", repo: str | None = None) -> Commit:
+    def seed_commit(
+        self,
+        sha: str,
+        parents: list[str] | tuple[str, ...] = (),
+        *,
+        message: str = "",
+        repo: str | None = None,
+    ) -> Commit:
         with self.lock:
             r = self.repo(repo)
             commit = Commit(sha=sha, parents=list(parents), message=message)
@@ -425,13 +456,25 @@ class EmulatorState:
             r.commits.setdefault(sha, Commit(sha=sha))
             r.refs[full] = sha
 
-    def seed_pull(self, number: int | None = None, *, head_sha: str | None = None,
-                  head_ref: str = "feature", base_ref: str | None = None,
-                  base_sha: str | None = None, state: str = "open", merged: bool = False,
-                  draft: bool = False, user: str = "octocat", head_repo: str | None = None,
-                  title: str = "A pull request", body: str | None = "",
-                  labels: list[str] | None = None, repo: str | None = None,
-                  created_at: str | _dt.datetime | None = None) -> Issue:
+    def seed_pull(
+        self,
+        number: int | None = None,
+        *,
+        head_sha: str | None = None,
+        head_ref: str = "feature",
+        base_ref: str | None = None,
+        base_sha: str | None = None,
+        state: str = "open",
+        merged: bool = False,
+        draft: bool = False,
+        user: str = "octocat",
+        head_repo: str | None = None,
+        title: str = "A pull request",
+        body: str | None = "",
+        labels: list[str] | None = None,
+        repo: str | None = None,
+        created_at: str | _dt.datetime | None = None,
+    ) -> Issue:
         """A pull request; ``head_repo="someone/fork"`` makes it come from a fork.
 
         The head commit is recorded as a child of the base commit, and ``refs/heads/<head_ref>``
@@ -453,12 +496,24 @@ class EmulatorState:
             moment = parse_time(created_at)
             closed = state == "closed" or merged
             issue = Issue(
-                number=number, id=self.new_id(), title=title, body=body, user=user,
-                state="closed" if closed else "open", created_at=moment, updated_at=moment,
-                closed_at=moment if closed else None, labels=list(labels or []),
+                number=number,
+                id=self.new_id(),
+                title=title,
+                body=body,
+                user=user,
+                state="closed" if closed else "open",
+                created_at=moment,
+                updated_at=moment,
+                closed_at=moment if closed else None,
+                labels=list(labels or []),
                 pull=PullInfo(
-                    head_sha=head_sha, head_ref=head_ref, head_repo=head_repo, base_ref=base_ref,
-                    base_sha=base_sha, merged=merged, draft=draft,
+                    head_sha=head_sha,
+                    head_ref=head_ref,
+                    head_repo=head_repo,
+                    base_ref=base_ref,
+                    base_sha=base_sha,
+                    merged=merged,
+                    draft=draft,
                     merged_at=moment if merged else None,
                     merge_commit_sha=fake_sha(f"merge {head_sha}") if merged else None,
                 ),
@@ -466,23 +521,44 @@ class EmulatorState:
             r.issues[number] = issue
             return issue
 
-    def seed_issue(self, number: int | None = None, *, title: str = "An issue",
-                   body: str | None = "", user: str = "octocat", state: str = "open",
-                   repo: str | None = None) -> Issue:
+    def seed_issue(
+        self,
+        number: int | None = None,
+        *,
+        title: str = "An issue",
+        body: str | None = "",
+        user: str = "octocat",
+        state: str = "open",
+        repo: str | None = None,
+    ) -> Issue:
         with self.lock:
             r = self.repo(repo)
             number = number or r.next_number()
             if user not in self.users:
                 self.seed_user(user)
             moment = utcnow()
-            issue = Issue(number=number, id=self.new_id(), title=title, body=body, user=user,
-                          state=state, created_at=moment, updated_at=moment)
+            issue = Issue(
+                number=number,
+                id=self.new_id(),
+                title=title,
+                body=body,
+                user=user,
+                state=state,
+                created_at=moment,
+                updated_at=moment,
+            )
             r.issues[number] = issue
             return issue
 
-    def seed_comment(self, issue_number: int, body: str, *, user: str = "octocat",
-                     repo: str | None = None,
-                     created_at: str | _dt.datetime | None = None) -> Comment:
+    def seed_comment(
+        self,
+        issue_number: int,
+        body: str,
+        *,
+        user: str = "octocat",
+        repo: str | None = None,
+        created_at: str | _dt.datetime | None = None,
+    ) -> Comment:
         with self.lock:
             r = self.repo(repo)
             if issue_number not in r.issues:
@@ -490,39 +566,62 @@ class EmulatorState:
             if user not in self.users:
                 self.seed_user(user, type="Bot" if user.endswith("[bot]") else "User")
             moment = parse_time(created_at)
-            comment = Comment(id=self.new_id(), repo=r.full_name, issue_number=issue_number,
-                              body=body, user=user, created_at=moment, updated_at=moment)
+            comment = Comment(
+                id=self.new_id(),
+                repo=r.full_name,
+                issue_number=issue_number,
+                body=body,
+                user=user,
+                created_at=moment,
+                updated_at=moment,
+            )
             r.comments[comment.id] = comment
             return comment
 
-    def seed_status(self, sha: str, state: str, context: str = "default", *,
-                    description: str | None = None, target_url: str | None = None,
-                    creator: str = BOT_LOGIN, repo: str | None = None) -> Status:
+    def seed_status(
+        self,
+        sha: str,
+        state: str,
+        context: str = "default",
+        *,
+        description: str | None = None,
+        target_url: str | None = None,
+        creator: str = BOT_LOGIN,
+        repo: str | None = None,
+    ) -> Status:
         with self.lock:
             r = self.repo(repo)
             moment = utcnow()
-            status = Status(id=self.new_id(), sha=sha, state=state, context=context,
-                            description=description, target_url=target_url, creator=creator,
-                            created_at=moment, updated_at=moment)
+            status = Status(
+                id=self.new_id(),
+                sha=sha,
+                state=state,
+                context=context,
+                description=description,
+                target_url=target_url,
+                creator=creator,
+                created_at=moment,
+                updated_at=moment,
+            )
             r.statuses.append(status)
             return status
 
     def apply_seed(self, data: dict[str, Any]) -> None:
         """The JSON form of the seeding helpers (``POST /_emulator/seed``)::
 
-            {"settings": {"accept_any_token": true, "strict_objects": false,
-                          "default_login": "github-actions[bot]", "rate_limit": 5000},
-             "users": [{"login": "alice", "type": "User"}],
-             "tokens": [{"token": "ro", "login": "github-actions[bot]", "read_only": true}],
-             "repos": [{"full_name": "o/r", "private": false, "default_branch": "main",
-                        "default_branch_sha": "...",
-                        "collaborators": {"alice": "write"},
-                        "commits": [{"sha": "...", "parents": ["..."]}],
-                        "refs": {"refs/heads/main": "..."},
-                        "pulls": [{"number": 1, "head_sha": "...", "head_ref": "f", ...}],
-                        "issues": [{"number": 2, "title": "..."}],
-                        "comments": [{"issue_number": 1, "body": "hi", "user": "alice"}],
-                        "statuses": [{"sha": "...", "state": "success", "context": "ci"}]}]}
+        {"settings": {"accept_any_token": true, "strict_objects": false,
+                      "default_login": "github-actions[bot]", "rate_limit": 5000},
+         "users": [{"login": "alice", "type": "User"}],
+         "tokens": [{"token": "ro", "login": "github-actions[bot]", "read_only": true}],
+         "repos": [{"full_name": "o/r", "private": false, "default_branch": "main",
+                    "default_branch_sha": "...",
+                    "collaborators": {"alice": "write"},
+                    "commits": [{"sha": "...", "parents": ["..."]}],
+                    "refs": {"refs/heads/main": "..."},
+                    "pulls": [{"number": 1, "head_sha": "...", "head_ref": "f", ...}],
+                    "issues": [{"number": 2, "title": "..."}],
+                    "comments": [{"issue_number": 1, "body": "hi", "user": "alice"}],
+                    "statuses": [{"sha": "...", "state": "success", "context": "ci"}]}]}
         """
         with self.lock:
             settings = data.get("settings", {})
@@ -532,19 +631,29 @@ class EmulatorState:
             for user in data.get("users", []):
                 self.seed_user(user["login"], type=user.get("type", "User"), id=user.get("id"))
             for tok in data.get("tokens", []):
-                self.add_token(tok["token"], tok.get("login", BOT_LOGIN),
-                               read_only=bool(tok.get("read_only", False)))
+                self.add_token(
+                    tok["token"],
+                    tok.get("login", BOT_LOGIN),
+                    read_only=bool(tok.get("read_only", False)),
+                )
             for spec in data.get("repos", []):
                 name = spec["full_name"]
-                self.seed_repo(name, private=spec.get("private", False),
-                               default_branch=spec.get("default_branch", "main"),
-                               default_branch_sha=spec.get("default_branch_sha"),
-                               owner_type=spec.get("owner_type", "User"))
+                self.seed_repo(
+                    name,
+                    private=spec.get("private", False),
+                    default_branch=spec.get("default_branch", "main"),
+                    default_branch_sha=spec.get("default_branch_sha"),
+                    owner_type=spec.get("owner_type", "User"),
+                )
                 for login, perm in spec.get("collaborators", {}).items():
                     self.seed_collaborator(login, perm, repo=name)
                 for commit in spec.get("commits", []):
-                    self.seed_commit(commit["sha"], commit.get("parents", []),
-                                     message=commit.get("message", ""), repo=name)
+                    self.seed_commit(
+                        commit["sha"],
+                        commit.get("parents", []),
+                        message=commit.get("message", ""),
+                        repo=name,
+                    )
                 for ref, sha in spec.get("refs", {}).items():
                     self.seed_ref(ref, sha, repo=name)
                 for pull in spec.get("pulls", []):
@@ -553,8 +662,9 @@ class EmulatorState:
                     self.seed_issue(**issue, repo=name)
                 for comment in spec.get("comments", []):
                     comment = dict(comment)
-                    self.seed_comment(comment.pop("issue_number"), comment.pop("body"),
-                                      **comment, repo=name)
+                    self.seed_comment(
+                        comment.pop("issue_number"), comment.pop("body"), **comment, repo=name
+                    )
                 for status in spec.get("statuses", []):
                     status = dict(status)
                     self.seed_status(status.pop("sha"), status.pop("state"), **status, repo=name)
@@ -605,13 +715,15 @@ class EmulatorState:
             full = name if name.startswith("refs/") else f"refs/{name}"
             return self.repo(repo).refs.get(full)
 
-    def requests_matching(self, method: str | None = None,
-                          path: str | None = None) -> list[RecordedRequest]:
+    def requests_matching(
+        self, method: str | None = None, path: str | None = None
+    ) -> list[RecordedRequest]:
         """Recorded requests, in order; ``path`` is a regular expression searched in the path."""
         with self.lock:
             rx = re.compile(path) if path is not None else None
             return [
-                r for r in self.requests
+                r
+                for r in self.requests
                 if (method is None or r.method == method.upper())
                 and (rx is None or rx.search(r.path))
             ]
@@ -635,8 +747,9 @@ class EmulatorState:
         with self.lock:
             return {
                 "users": [vars(u).copy() for u in self.users.values()],
-                "tokens": [{"login": t.login, "read_only": t.read_only}
-                           for t in self.tokens.values()],
+                "tokens": [
+                    {"login": t.login, "read_only": t.read_only} for t in self.tokens.values()
+                ],
                 "repos": {name: _dump_repo(r) for name, r in self.repos.items()},
                 "requests": [r.to_dict() for r in self.requests],
                 "violations": [v.to_dict() for v in self.violations],
@@ -663,8 +776,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, _dt.datetime):
         return iso(value)
     if isinstance(value, bytes):
-        return {"size": len(value), "sha256": hashlib.sha256(value).hexdigest(),
-                "base64": base64.b64encode(value).decode("ascii")}
+        return {
+            "size": len(value),
+            "sha256": hashlib.sha256(value).hexdigest(),
+            "base64": base64.b64encode(value).decode("ascii"),
+        }
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -41,11 +41,11 @@ def client(emu: Emulator, token: str = TOKEN, **kwargs: object) -> Github:
     return Github(base_url=emu.url, auth=Auth.Token(token), **kwargs)  # type: ignore[arg-type]
 
 
-def raw(emu: Emulator, method: str, path: str, token: str | None = TOKEN,
-        **kwargs: object) -> requests.Response:
+def raw(
+    emu: Emulator, method: str, path: str, token: str | None = TOKEN, **kwargs: object
+) -> requests.Response:
     headers = {"Authorization": f"token {token}"} if token else {}
-    return requests.request(method, emu.url + path, headers=headers, timeout=5,
-                            **kwargs)  # type: ignore[arg-type]
+    return requests.request(method, emu.url + path, headers=headers, timeout=5, **kwargs)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- the vendored subset
@@ -70,9 +70,13 @@ def test_vendored_subset_is_pinned_and_complete() -> None:
         found = spec.match(op.method, concrete)
         assert found is not None and found.operation is op, (op.method, op.template)
     assert spec.match("GET", "/repos/o/r/releases/latest").operation.operation_id == (  # type: ignore[union-attr]
-        "repos/get-latest-release")
+        "repos/get-latest-release"
+    )
     assert spec.match("GET", "/repos/o/r/commits/heads%2Fmain/status").params == {  # type: ignore[union-attr]
-        "owner": "o", "repo": "r", "ref": "heads/main"}
+        "owner": "o",
+        "repo": "r",
+        "ref": "heads/main",
+    }
 
 
 # ------------------------------------------------------------------------- comments
@@ -95,8 +99,9 @@ def test_comments_create_list_edit_delete_with_pagination(emu: Emulator) -> None
     assert len(first.json()) == 100
     assert first.links["next"]["url"].endswith("per_page=100&page=2")
     assert first.links["last"]["url"].endswith("page=2")
-    second = requests.get(first.links["next"]["url"], headers={"Authorization": "token t"},
-                          timeout=5)
+    second = requests.get(
+        first.links["next"]["url"], headers={"Authorization": "token t"}, timeout=5
+    )
     assert len(second.json()) == 23 and "next" not in second.links
     assert second.links["prev"]["url"].endswith("page=1")
 
@@ -123,7 +128,8 @@ def test_comment_body_over_65536_characters_is_refused(emu: Emulator) -> None:
         pr.create_issue_comment("x" * 65537)
     assert err.value.status == 422
     assert err.value.data["errors"][0]["message"] == (
-        "body is too long (maximum is 65536 characters)")
+        "body is too long (maximum is 65536 characters)"
+    )
     assert len(emu.state.comments_on(1)) == 1
     emu.assert_no_violations()  # a GitHub refusal, not a contract violation
 
@@ -141,7 +147,12 @@ def test_reactions_are_created_once_per_user_and_content(emu: Emulator) -> None:
     assert [r.content for r in gh_comment.get_reactions()] == ["rocket", "eyes"]
     client(emu).get_repo(REPO).get_issue(1).create_reaction("+1")
     assert [r.status for r in emu.state.requests_matching("POST", "reactions")] == [
-        201, 200, 201, 200, 201]
+        201,
+        200,
+        201,
+        200,
+        201,
+    ]
 
 
 # ------------------------------------------------------------ auth and permissions
@@ -247,8 +258,13 @@ def test_deployments_and_deployment_statuses(emu: Emulator) -> None:
     with pytest.raises(GithubException) as err:  # required contexts default to all of them
         repo.create_deployment("feature", environment="staging")
     assert err.value.status == 409
-    dep = repo.create_deployment("feature", environment="staging", required_contexts=[],
-                                 payload={"model": "v3"}, auto_merge=False)
+    dep = repo.create_deployment(
+        "feature",
+        environment="staging",
+        required_contexts=[],
+        payload={"model": "v3"},
+        auto_merge=False,
+    )
     assert dep.sha == HEAD and dep.creator.login == BOT_LOGIN
     dep.create_status("in_progress", target_url="http://127.0.0.1/log")
     dep.create_status("success", environment_url="http://127.0.0.1/model")
@@ -267,8 +283,9 @@ def test_deployments_and_deployment_statuses(emu: Emulator) -> None:
 
 def test_releases_and_assets(emu: Emulator, tmp_path: Path) -> None:
     repo = client(emu).get_repo(REPO)
-    rel = repo.create_git_release("model-v1", name="Model v1", message="metrics",
-                                  target_commitish=HEAD)
+    rel = repo.create_git_release(
+        "model-v1", name="Model v1", message="metrics", target_commitish=HEAD
+    )
     assert rel.upload_url.startswith(f"{emu.url}/repos/{REPO}/releases/{rel.id}/assets")
     assert emu.state.ref("tags/model-v1") == HEAD
     with pytest.raises(GithubException) as err:
@@ -286,7 +303,9 @@ def test_releases_and_assets(emu: Emulator, tmp_path: Path) -> None:
 
     same = repo.get_release("model-v1")
     assert same.id == rel.id and [a.name for a in same.get_assets()] == [
-        "model.card.json", "metrics.txt"]
+        "model.card.json",
+        "metrics.txt",
+    ]
     target = tmp_path / "downloaded"
     repo.get_release_asset(asset.id).download_asset(str(target))
     assert target.read_bytes() == payload
@@ -329,7 +348,8 @@ def test_git_refs_compare_and_set(emu: Emulator) -> None:
     fetched = repo.get_git_ref("heads/cml-bot/state")
     assert fetched.object.sha == other and fetched.ref == "refs/heads/cml-bot/state"
     assert [r.ref for r in repo.get_git_matching_refs("heads/cml-bot")] == [
-        "refs/heads/cml-bot/state"]
+        "refs/heads/cml-bot/state"
+    ]
     fetched.delete()
     with pytest.raises(UnknownObjectException):
         repo.get_git_ref("heads/cml-bot/state").object  # noqa: B018
@@ -343,7 +363,8 @@ def test_unknown_operation_is_404_and_a_violation(emu: Emulator) -> None:
     response = raw(emu, "GET", f"/repos/{REPO}/hooks")
     assert response.status_code == 404
     assert response.json()["message"] == (
-        f"emulator: GET /repos/{REPO}/hooks is not an operation of GitHub's OpenAPI description")
+        f"emulator: GET /repos/{REPO}/hooks is not an operation of GitHub's OpenAPI description"
+    )
     # PyGithub's get_git_refs() calls GET /git/refs, which GitHub's description does not list.
     with pytest.raises(GithubException) as err:
         list(client(emu).get_repo(REPO).get_git_refs())
@@ -362,14 +383,23 @@ def test_invalid_bodies_get_422_and_are_violations(emu: Emulator) -> None:
     assert response.json()["message"] == "Validation Failed"
     assert response.json()["errors"][0]["field"] == "body"
     assert raw(emu, "POST", f"/repos/{REPO}/issues/1/comments", json={}).status_code == 422
-    assert raw(emu, "POST", f"/repos/{REPO}/statuses/{HEAD}",
-               json={"state": "great"}).status_code == 422
+    assert (
+        raw(emu, "POST", f"/repos/{REPO}/statuses/{HEAD}", json={"state": "great"}).status_code
+        == 422
+    )
     broken = requests.post(
-        f"{emu.url}/repos/{REPO}/issues/1/comments", data=b"{nope", timeout=5,
-        headers={"Authorization": "token t", "Content-Type": "application/json"})
+        f"{emu.url}/repos/{REPO}/issues/1/comments",
+        data=b"{nope",
+        timeout=5,
+        headers={"Authorization": "token t", "Content-Type": "application/json"},
+    )
     assert broken.status_code == 400
     assert [v.kind for v in emu.violations] == [
-        "invalid-body", "invalid-body", "invalid-body", "invalid-json"]
+        "invalid-body",
+        "invalid-body",
+        "invalid-body",
+        "invalid-json",
+    ]
     assert emu.violations[1].errors[0]["code"] == "missing_field"
     assert emu.state.comments_on(1) == [] and emu.state.statuses_for(HEAD) == []
 
@@ -390,7 +420,12 @@ def test_fault_502_then_success(emu: Emulator) -> None:
     retrying = client(emu, retry=GithubRetry(total=3, backoff_factor=0))
     retrying.get_repo(REPO).get_pull(1).create_issue_comment("retried")
     assert [r.status for r in emu.state.requests_matching("POST", "comments$")] == [
-        502, 201, 502, 502, 201]
+        502,
+        201,
+        502,
+        502,
+        201,
+    ]
     assert emu.faults.pending() == []
 
 
@@ -428,8 +463,12 @@ def test_fault_rate_limits_and_delay(emu: Emulator) -> None:
 
     emu.add_fault(r"/issues/1/comments$", "POST", "delay", seconds=0.6)
     with pytest.raises(requests.exceptions.Timeout):  # PyGithub takes whole seconds only
-        requests.post(f"{emu.url}/repos/{REPO}/issues/1/comments", json={"body": "late"},
-                      headers={"Authorization": "token t"}, timeout=0.2)
+        requests.post(
+            f"{emu.url}/repos/{REPO}/issues/1/comments",
+            json={"body": "late"},
+            headers={"Authorization": "token t"},
+            timeout=0.2,
+        )
     deadline = time.monotonic() + 5
     while not emu.state.comments_on(1) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -438,7 +477,11 @@ def test_fault_rate_limits_and_delay(emu: Emulator) -> None:
     emu.add_fault(r"/pulls/1$", status=422, body={"message": "Validation Failed", "errors": []})
     assert raw(emu, "GET", f"/repos/{REPO}/pulls/1").status_code == 422
     assert [r.fault for r in emu.requests if r.fault] == [
-        "rate_limit", "secondary_rate_limit", "delay", "status"]
+        "rate_limit",
+        "secondary_rate_limit",
+        "delay",
+        "status",
+    ]
 
 
 # ------------------------------------------------------------------- as a process
@@ -446,19 +489,26 @@ def test_fault_rate_limits_and_delay(emu: Emulator) -> None:
 
 def test_runs_as_a_separate_process(tmp_path: Path) -> None:
     seed = {
-        "repos": [{
-            "full_name": REPO,
-            "collaborators": {"alice": "write"},
-            "pulls": [{"number": 7, "head_sha": HEAD, "head_ref": "feature", "user": "alice"}],
-            "comments": [{"issue_number": 7, "body": "/retrain", "user": "alice"}],
-        }],
+        "repos": [
+            {
+                "full_name": REPO,
+                "collaborators": {"alice": "write"},
+                "pulls": [{"number": 7, "head_sha": HEAD, "head_ref": "feature", "user": "alice"}],
+                "comments": [{"issue_number": 7, "body": "/retrain", "user": "alice"}],
+            }
+        ],
         "tokens": [{"token": "ro", "read_only": True}],
     }
     with EmulatorProcess(seed=seed, workdir=tmp_path) as proc:
         assert proc.url.startswith("http://127.0.0.1:")
         assert (tmp_path / "emulator.ready").read_text().strip() == proc.url
-        gh = Github(base_url=proc.url, auth=Auth.Token("t"), retry=None,
-                    seconds_between_requests=0, seconds_between_writes=0)
+        gh = Github(
+            base_url=proc.url,
+            auth=Auth.Token("t"),
+            retry=None,
+            seconds_between_requests=0,
+            seconds_between_writes=0,
+        )
         pr = gh.get_repo(REPO).get_pull(7)
         pr.create_issue_comment("report")
         proc.client.add_fault(method="POST", path="comments$", status=500)
@@ -468,9 +518,15 @@ def test_runs_as_a_separate_process(tmp_path: Path) -> None:
         assert gh.get_repo(REPO).get_pull(8).number == 8
         live = proc.client.state()
         assert [c["body"] for c in live["repos"][REPO]["comments"].values()] == [
-            "/retrain", "report"]
+            "/retrain",
+            "report",
+        ]
         assert json.loads((tmp_path / "emulator-state.json").read_text())["requests"]
     final = proc.final_state
     assert final is not None and final["violations"] == []
     assert [(r["method"], r["status"]) for r in final["requests"]][-4:] == [
-        ("POST", 201), ("POST", 500), ("GET", 200), ("GET", 200)]
+        ("POST", 201),
+        ("POST", 500),
+        ("GET", 200),
+        ("GET", 200),
+    ]
