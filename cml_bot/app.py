@@ -106,7 +106,7 @@ def evaluate(settings: Settings, version: str | None = None) -> Any:
     registry = make_registry(cfg, settings.env, tracker)
     found = registry.get(version.lstrip("v")) if version else registry.champion(cfg.deploy.alias)
     if found is None:
-        what = f"version {version}" if version else f"a '{cfg.deploy.alias}' alias"
+        what = f"version {version}" if version else f"version behind the '{cfg.deploy.alias}' alias"
         raise RegistryError(
             f"{cfg.model.name} has no {what} in {tracker.tracking_uri}",
             fix="train and promote a model first (`cml-bot train` then `cml-bot promote`)",

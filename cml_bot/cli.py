@@ -318,14 +318,17 @@ def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
 
 
 def _print_outcome(outcome: Any) -> None:
+    from cml_bot.metrics import METRICS
+
     data = outcome.to_json()
-    width = max((len(k) for k in data["metrics"]), default=0)
+    rows = [(METRICS[k].label, METRICS[k].direction, v) for k, v in data["metrics"].items()]
+    width = max((len(label) for label, _, _ in rows), default=0)
     click.echo(
         f"{outcome.role} ({outcome.source}) metrics on "
         f"{len(outcome.evaluation.predictions)} evaluation rows:"
     )
-    for name, value in data["metrics"].items():
-        click.echo(f"  {name:<{width}}  {value:.4f}")
+    for label, direction, value in rows:
+        click.echo(f"  {label:<{width}}  {value:.4f}  ({direction})")
     if data.get("run_id"):
         click.echo(f"  MLflow run {data['run_id']}")
     click.echo(f"  outputs in {outcome.out_dir}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -82,6 +83,9 @@ class Tracker:
         import mlflow
         from mlflow import MlflowClient
 
+        # MLflow and alembic log every schema step at INFO; cml-bot prints its own progress.
+        for name in ("mlflow", "alembic"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         lock_ctx: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()

@@ -1,0 +1,225 @@
+"""The CLI end to end on the bundled example: train, promote, evaluate, compare, and every
+baseline mode of `run --local`, on a real SQLite MLflow store and real git worktrees."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+
+from cml_bot.cli import main
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "breast-cancer"
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(
+        main, list(args), env={"MLFLOW_TRACKING_URI": "", **(env or {})}, catch_exceptions=False
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def edit(config: Path, change: Any) -> None:
+    data = yaml.safe_load(config.read_text())
+    change(data)
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A copy of the bundled example in its own git repository (branch main, one commit)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    return repo
+
+
+def commit(repo: Path, message: str) -> str:
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def versions(repo: Path) -> list[str]:
+    from cml_bot.registry.mlflow_backend import MlflowRegistry
+    from cml_bot.tracking import Tracker, default_tracking_uri
+
+    tracker = Tracker(default_tracking_uri(None, {}, repo), "tumor-classifier", repo)
+    return [v.version for v in MlflowRegistry(tracker).versions()]
+
+
+def test_train_metrics_match_scikit_learn_on_the_saved_predictions(project: Path) -> None:
+    cfg = str(project / "cml-bot.yaml")
+    out = project / "out"
+    result = cli("train", "-c", cfg, "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    for name in ("predictions.csv", "metrics.json", "run.json", "model/MLmodel"):
+        assert (out / name).is_file(), name
+    preds = pd.read_csv(out / "predictions.csv")
+    metrics = json.loads((out / "metrics.json").read_text())
+    y = preds["label"]
+    proba = preds[["proba_benign", "proba_malignant"]].to_numpy()
+    assert metrics["accuracy"] == pytest.approx(accuracy_score(y, preds["prediction"]))
+    assert metrics["f1_macro"] == pytest.approx(f1_score(y, preds["prediction"], average="macro"))
+    assert metrics["roc_auc"] == pytest.approx(roc_auc_score(y == "malignant", proba[:, 1]))
+    assert metrics["neg_log_loss"] == pytest.approx(
+        log_loss(y, proba, labels=["benign", "malignant"])
+    )
+    run = json.loads((out / "run.json").read_text())
+    assert run["run_id"] and run["git"]["sha"] == git(project, "rev-parse", "HEAD")
+    assert run["latency_median_ms"] > 0 and run["model_size_bytes"] > 10_000
+    assert set(preds.columns) >= {"row_id", "label", "prediction", "slice:size_band"}
+
+
+def test_overrides_are_applied_and_recorded(project: Path) -> None:
+    out = project / "out"
+    result = cli(
+        "train",
+        "-c",
+        str(project / "cml-bot.yaml"),
+        "--out",
+        str(out),
+        "-q",
+        "--no-log",
+        "--set",
+        "n_estimators=7",
+        "--set",
+        "evaluate.test_size=0.5",
+    )
+    assert result.exit_code == 0, result.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["params"]["n_estimators"] == 7 and run["overrides"] == {"n_estimators": 7}
+    assert run["run_id"] is None
+    assert len(pd.read_csv(out / "predictions.csv")) == 285  # half of 569 rows
+
+
+def test_bad_input_exits_with_one_message_and_leaves_the_registry(project: Path) -> None:
+    cfg = project / "cml-bot.yaml"
+    assert cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q").exit_code == 0
+    assert cli("promote", "-c", str(cfg), "--out", str(project / "b"), "-q").exit_code == 0
+    assert versions(project) == ["1"]
+    cases: list[tuple[Any, int, str]] = [
+        (lambda d: d["train"].update(target="nope"), 3, "target column 'nope'"),
+        (lambda d: d["train"].update(data="missing.csv"), 3, "training file not found"),
+        (lambda d: d["train"].update(estimator="sklearn.nope.Model"), 2, "cannot import module"),
+        (lambda d: d["train"]["params"].update(n_estimatorz=3), 2, "has no parameter"),
+        (lambda d: d["evaluate"].update(metrics=["acc"]), 2, "evaluate.metrics[0]"),
+    ]
+    original = cfg.read_text()
+    for change, code, message in cases:
+        cfg.write_text(original)
+        edit(cfg, change)
+        result = cli("train", "-c", str(cfg), "--out", str(project / "c"), "-q")
+        assert result.exit_code == code, (message, result.output)
+        assert message in result.output
+        assert "Traceback" not in result.output
+        assert result.output.startswith("error: ")
+    assert versions(project) == ["1"]  # nothing was registered by the failures
+
+
+def test_evaluate_and_promote(project: Path) -> None:
+    cfg = str(project / "cml-bot.yaml")
+    none = cli("evaluate", "-c", cfg, "-q")
+    assert none.exit_code == 4
+    assert "tumor-classifier has no version behind the 'champion' alias" in none.output
+    assert "train and promote a model first" in none.output
+    assert cli("train", "-c", cfg, "--out", str(project / "b"), "-q").exit_code == 0
+    promoted = cli("promote", "-c", cfg, "--out", str(project / "b"), "-q")
+    assert promoted.output.strip() == "registered tumor-classifier v1; champion -> v1"
+    scored = cli("evaluate", "-c", cfg, "--out", str(project / "e"), "-q")
+    assert scored.exit_code == 0, scored.output
+    trained = json.loads((project / "b" / "metrics.json").read_text())
+    again = json.loads((project / "e" / "metrics.json").read_text())
+    assert again == pytest.approx(trained)  # the registered model, loaded back, scores the same
+
+
+def test_run_local_against_the_champion_reuses_its_predictions(project: Path) -> None:
+    cfg = str(project / "cml-bot.yaml")
+    cli("train", "-c", cfg, "--out", str(project / "b"), "-q")
+    cli("promote", "-c", cfg, "--out", str(project / "b"), "-q")
+    result = cli("run", "--local", "-c", cfg, "-q", "--set", "n_estimators=60")
+    assert result.exit_code == 0, result.output
+    out = project / ".cml-bot" / "out"
+    data = json.loads((out / "result.json").read_text())
+    assert data["verdict"] == "pass"
+    assert data["baseline"]["kind"] == "champion" and data["baseline"]["version"] == "1"
+    assert not (out / "baseline" / "model").exists()  # same rows: stored predictions reused
+    report = (out / "report.md").read_text()
+    assert report.startswith("<!-- cml-bot:report model=tumor-classifier -->")
+    assert result.output.startswith(report)
+    assert "re-scored" not in report
+
+
+def test_champion_is_rescored_when_the_evaluation_rows_change(project: Path) -> None:
+    cfg = project / "cml-bot.yaml"
+    cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    cli("promote", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    edit(cfg, lambda d: d["evaluate"].update(test_size=0.4))
+    result = cli("run", "--local", "-c", str(cfg), "-q", "--no-fail")
+    assert result.exit_code == 0, result.output
+    out = project / ".cml-bot" / "out"
+    data = json.loads((out / "result.json").read_text())
+    assert data["n_rows"] == 228  # every current evaluation row, scored by both models
+    assert "was re-scored on the current rows" in (out / "report.md").read_text()
+
+
+def test_no_champion_falls_back_to_the_base_commit(project: Path) -> None:
+    base_sha = git(project, "rev-parse", "HEAD")
+    git(project, "checkout", "-qb", "feature")
+    edit(project / "cml-bot.yaml", lambda d: d["train"]["params"].update(n_estimators=80))
+    commit(project, "more trees")
+    result = cli("run", "--local", "-c", str(project / "cml-bot.yaml"), "-q")
+    assert result.exit_code == 0, result.output
+    out = project / ".cml-bot" / "out"
+    data = json.loads((out / "result.json").read_text())
+    assert data["baseline"]["kind"] == "base" and data["baseline"]["sha"] == base_sha
+    assert data["baseline"]["params"]["n_estimators"] == 20
+    assert data["candidate"]["params"]["n_estimators"] == 80
+    report = (out / "report.md").read_text()
+    assert "No 'champion' model is registered yet" in report
+    assert git(project, "worktree", "list").count("\n") == 0  # the worktree was removed
+
+
+def test_baseline_none_and_failing_gates(project: Path) -> None:
+    cfg = project / "cml-bot.yaml"
+    edit(cfg, lambda d: d["gates"].update(accuracy={"min": 0.999}))
+    result = cli("run", "--local", "-c", str(cfg), "-q", "--baseline", "none")
+    assert result.exit_code == 1
+    data = json.loads((project / ".cml-bot" / "out" / "result.json").read_text())
+    assert data["verdict"] == "fail" and data["baseline"] is None
+    assert [g["metric"] for g in data["failed_gates"]] == ["accuracy"]
+    assert "below the minimum" in data["failed_gates"][0]["message"]
+    ok = cli("run", "--local", "-c", str(cfg), "-q", "--baseline", "none", "--no-fail")
+    assert ok.exit_code == 0
+
+
+def test_compare_two_output_folders(project: Path) -> None:
+    cfg = str(project / "cml-bot.yaml")
+    cli("train", "-c", cfg, "--out", str(project / "a"), "-q", "--no-log")
+    cli("train", "-c", cfg, "--out", str(project / "b"), "-q", "--no-log", "--set", "max_depth=4")
+    result = cli("compare", "-c", cfg, str(project / "a"), str(project / "b"), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {m["metric"] for m in data["metrics"]} == {
+        "roc_auc",
+        "accuracy",
+        "f1_macro",
+        "neg_log_loss",
+    }
+    assert all(m["ci_low"] <= m["delta"] <= m["ci_high"] for m in data["metrics"])
+    report = cli("report", "-c", cfg, str(project / "a"), str(project / "b"))
+    assert report.output.startswith("<!-- cml-bot:report model=tumor-classifier -->")
+    assert (project / "b" / "report.md").is_file() and (project / "b" / "result.json").is_file()
