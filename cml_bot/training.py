@@ -10,6 +10,7 @@ import difflib
 import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from typing import Any
 from cml_bot.config import Config
 from cml_bot.data import Dataset
 from cml_bot.errors import ConfigError, TrainingError
+
+COMMAND_OUTPUT = "command-output"
 
 
 @dataclass
@@ -203,7 +206,11 @@ def train_command(
     See docs/training-contract.md for the full contract.
     """
     assert cfg.train.command is not None
-    output_dir.mkdir(parents=True, exist_ok=True)
+    # The contract promises an empty folder: a fresh one under the run's outputs, every time.
+    output_dir = output_dir / COMMAND_OUTPUT
+    if output_dir.exists():
+        shutil.rmtree(output_dir)
+    output_dir.mkdir(parents=True)
     params_json = json.dumps(params, sort_keys=True)
     values = {
         "output_dir": str(output_dir.resolve()),

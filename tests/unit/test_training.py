@@ -202,7 +202,10 @@ def test_command_trainer_reads_back_what_it_wrote(tmp_path: Path) -> None:
     assert model.kind == "command"
     assert seen == ["training with {'depth': 3}"]  # streamed
     assert model.params == {"lr": 0.1, "depth": 3}  # params.json + overrides
-    assert model.predictions_path == tmp_path / "out" / "predictions.csv"
+    assert model.predictions_path == tmp_path / "out" / "command-output" / "predictions.csv"
+    # a second run gets an empty folder again (the contract), whatever the first one left
+    again = train(command_cfg(tmp_path), None, {}, tmp_path / "out", echo=seen.append)
+    assert again.params == {"lr": 0.1}
 
 
 def test_command_that_fails(tmp_path: Path) -> None:
