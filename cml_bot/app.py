@@ -5,15 +5,16 @@ The CLI calls these functions; they return data and raise :class:`~cml_bot.error
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cml_bot import __version__, gitinfo
 from cml_bot.config import Config, apply_overrides, load_config
-from cml_bot.errors import ConfigError, RegistryError
+from cml_bot.errors import CmlBotError, ConfigError, RegistryError
 from cml_bot.progress import Progress
 
 DEFAULT_OUT = Path(".cml-bot") / "out"
@@ -281,6 +282,8 @@ def run_action(settings: Settings) -> ActionResult:
     settings.progress.say(f"cml-bot: {decision.action}: {decision.reason}")
     if decision.action == "evaluate":
         return _evaluate_pr(settings, runner, decision)
+    if decision.action == "command":
+        return _handle_command(settings, runner, decision)
     result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
     if decision.action != "ignore":
         result.outputs["verdict"] = "not-handled"
@@ -350,3 +353,151 @@ def _evaluate_pr(settings: Settings, runner: Runner, decision: Any) -> ActionRes
     outs = publish.outputs(result, published)
     actions.set_outputs(outs, env)
     return ActionResult(decision=decision, flow=result, published=published, outputs=outs)
+
+
+@contextlib.contextmanager
+def head_tree(root: Path, sha: str, pr: int) -> Iterator[Path]:
+    """A worktree of the PR head ``sha``, fetched from ``refs/pull/N/head`` when not present."""
+    from cml_bot.baseline import worktree
+
+    present = gitinfo.git(["cat-file", "-t", sha], root, check=False) == "commit"
+    if not present:
+        gitinfo.git(["fetch", "--no-tags", "--quiet", "origin", f"+refs/pull/{pr}/head"], root)
+    top = Path(gitinfo.git(["rev-parse", "--show-toplevel"], root))
+    rel = root.resolve().relative_to(top.resolve())
+    with worktree(root, sha) as tree:
+        yield tree / rel
+
+
+def _candidate_for(cfg: Config, tracker: Any, sha: str, out: Path, progress: Any) -> Any:
+    """The candidate already trained for ``sha`` (``/evaluate``: score it again, no training)."""
+    from cml_bot.pipeline import Outcome, score_registered
+    from cml_bot.registry.base import ModelVersion
+    from cml_bot.tracking import TAG_PREFIX, find_candidate
+
+    found = find_candidate(tracker, sha)
+    if found is None:
+        raise CmlBotError(
+            f"no trained candidate for {sha[:7]} is recorded in {tracker.tracking_uri}",
+            fix="comment /retrain to train one (an embedded store does not outlive the job: set "
+            "registry.tracking_uri to a team MLflow server to keep candidates between runs)",
+        )
+    run, tags = found
+    version = ModelVersion(
+        name=cfg.model.name,
+        version=run.run_id[:8],
+        model_uri=run.model_uri,
+        run_id=run.run_id,
+        sha=sha,
+        kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
+    )
+    evaluation = score_registered(cfg, version, tracker, out / "candidate", progress)
+    params = {
+        k[len(TAG_PREFIX + "param.") :]: v
+        for k, v in tags.items()
+        if k.startswith(TAG_PREFIX + "param.")
+    }
+    return Outcome(
+        role="candidate",
+        out_dir=out / "candidate",
+        evaluation=evaluation,
+        params=params,
+        run=run,
+        kind=version.kind,
+        git=gitinfo.GitInfo(sha=sha),
+        source=f"run {run.run_id[:8]}",
+    )
+
+
+def _handle_command(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
+    from cml_bot import actions, commands, flow, publish, slash
+    from cml_bot.errors import GitHubError
+
+    env = settings.env
+    gh = github_client(runner)
+    if gh is None:
+        raise GitHubError(
+            "slash commands need a GitHub token to reply",
+            fix="pass `github-token` to the action (or set GITHUB_TOKEN)",
+        )
+    result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
+    if decision.command is None:  # an unknown verb or unusable arguments: say which, run nothing
+        gh.reply(decision.pr, decision.problem or "That command was not understood.")
+        actions.set_outputs(result.outputs, env)
+        return result
+    parsed = commands.ParsedCommand(verb=decision.command, args=dict(decision.args), raw="")
+    cfg = load(settings)  # the default branch's config: the PR cannot change who may do what
+
+    def execute(tree: Path, parsed: Any, pull: Any, notes: list[str]) -> Any:
+        head_cfg = load_config(tree / cfg.file_name)
+        overrides = commands.retrain_overrides(parsed.args) if parsed.verb == "retrain" else {}
+        tracker = make_tracker(head_cfg, env)
+        registry = make_registry(head_cfg, env, tracker)
+        out = settings.out_dir or cfg.root / DEFAULT_OUT
+        inputs = flow.FlowInputs(
+            overrides=overrides,
+            notes=notes,
+            run_url=runner.run_url,
+            base_ref=pull.base_sha,
+            git=gitinfo.GitInfo(sha=pull.head_sha, branch=pull.head_ref, pr=pull.number),
+            candidate_ref=pull.head_ref,
+        )
+        candidate = None
+        if parsed.verb == "evaluate":
+            candidate = _candidate_for(head_cfg, tracker, pull.head_sha, out, settings.progress)
+        done = flow.run(
+            head_cfg,
+            inputs,
+            out_dir=out,
+            tracker=tracker,
+            registry=registry,
+            progress=settings.progress,
+            now=now(),
+            candidate=candidate,
+        )
+        head = gh.pull(pull.number).head_sha
+        if head != pull.head_sha:  # moved while we ran: say so instead of presenting it as current
+            inputs.notes.insert(0, slash.stale_note(pull.head_sha, head))
+            done = flow.finish(
+                head_cfg,
+                done.candidate,
+                done.baseline,
+                inputs,
+                out_dir=out,
+                progress=settings.progress,
+                now=now(),
+            )
+        publish.to_runner(done, env)
+        published = publish.to_pull_request(
+            done,
+            gh=gh,
+            model_name=head_cfg.model.name,
+            pr=pull.number,
+            sha=pull.head_sha,
+            run_url=runner.run_url,
+        )
+        return done, published
+
+    ctx = slash.CommandContext(
+        cfg=cfg,
+        gh=gh,
+        pr=decision.pr,
+        actor=decision.actor or "",
+        comment_id=decision.comment_id,
+        run_url=runner.run_url,
+        checkout=lambda sha, pr: head_tree(cfg.root, sha, pr),
+        execute=execute,
+    )
+    handled = slash.handle(ctx, parsed)
+    settings.progress.say(
+        f"cml-bot: /{parsed.verb} by @{decision.actor}: {handled.outcome} "
+        f"({gh.api_calls} GitHub API calls)"
+    )
+    if handled.flow is not None:
+        result.flow, result.published = handled.flow, handled.published
+        result.outputs = publish.outputs(handled.flow, handled.published)
+    result.outputs["command-outcome"] = handled.outcome
+    actions.set_outputs(result.outputs, env)
+    if handled.error is not None:
+        raise handled.error
+    return result

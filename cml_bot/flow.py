@@ -108,16 +108,19 @@ def run(
     registry: Any,
     progress: Progress,
     now: datetime,
+    candidate: Outcome | None = None,
 ) -> FlowResult:
-    """Candidate, baseline, comparison, report; ``report.md`` and ``result.json`` in ``out_dir``."""
-    candidate = train_candidate(
-        cfg,
-        overrides=inputs.overrides,
-        out_dir=out_dir / "candidate",
-        tracker=tracker,
-        git=inputs.git,
-        progress=progress,
-    )
+    """Candidate (trained unless given), baseline, comparison, report; ``report.md`` and
+    ``result.json`` in ``out_dir``."""
+    if candidate is None:
+        candidate = train_candidate(
+            cfg,
+            overrides=inputs.overrides,
+            out_dir=out_dir / "candidate",
+            tracker=tracker,
+            git=inputs.git,
+            progress=progress,
+        )
     base = bl.resolve(
         cfg,
         candidate,

@@ -175,6 +175,36 @@ class Tracker:
         )
 
 
+def find_candidate(tracker: Tracker, sha: str) -> tuple[LoggedRun, dict[str, str]] | None:
+    """The newest candidate run logged for commit ``sha`` (its run and tags), if any."""
+    if not sha or any(c not in "0123456789abcdef" for c in sha.lower()):
+        return None
+    client = tracker.client
+    try:
+        runs = client.search_runs(
+            [tracker._experiment_id],
+            filter_string=f"tags.`cml_bot.sha` = '{sha}' and tags.`cml_bot.role` = 'candidate'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+    except Exception as exc:
+        raise RegistryError(
+            f"searching {_safe_uri(tracker.tracking_uri)} for the run of {sha[:7]} failed: "
+            f"{_first_line(exc)}",
+            fix="check the tracking server is reachable",
+        ) from None
+    if not runs:
+        return None
+    run = runs[0]
+    logged = LoggedRun(
+        run_id=run.info.run_id,
+        model_uri=f"runs:/{run.info.run_id}/model",
+        run_url=tracker.run_url(run.info.run_id),
+        experiment_id=str(tracker._experiment_id),
+    )
+    return logged, dict(run.data.tags)
+
+
 def sklearn_requirements() -> list[str]:
     """Explicit pins for the logged model, so MLflow does not infer them by importing things."""
     from importlib.metadata import version
