@@ -6,6 +6,7 @@ The CLI calls these functions; they return data and raise :class:`~cml_bot.error
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -322,12 +323,14 @@ def _evaluate_pr(settings: Settings, runner: Runner, decision: Any) -> ActionRes
         now=now(),
     )
     publish.to_runner(result, env)
+    # what a workflow_run job needs to publish this run's report (docs/workflows.md, forks)
+    (out / "pr.json").write_text(json.dumps({"pr": decision.pr, "sha": decision.sha}) + "\n")
     gh = github_client(runner)
     if decision.fork:
         published = publish.skipped(
             "This pull request comes from a fork, so its token is read-only: no comment or "
-            "status was posted. The report is in the job summary; see docs/fork-prs.md to "
-            "publish it with a workflow_run job."
+            "status was posted. The report is in the job summary; see docs/workflows.md (fork "
+            "pull requests) to publish it with a workflow_run job."
         )
     elif gh is None:
         published = publish.skipped(
@@ -371,7 +374,7 @@ def head_tree(root: Path, sha: str, pr: int) -> Iterator[Path]:
 
 def _candidate_for(cfg: Config, tracker: Any, sha: str, out: Path, progress: Any) -> Any:
     """The candidate already trained for ``sha`` (``/evaluate``: score it again, no training)."""
-    from cml_bot.pipeline import Outcome, score_registered
+    from cml_bot.pipeline import Outcome, score_registered, typed_params
     from cml_bot.registry.base import ModelVersion
     from cml_bot.tracking import TAG_PREFIX, find_candidate
 
@@ -392,11 +395,8 @@ def _candidate_for(cfg: Config, tracker: Any, sha: str, out: Path, progress: Any
         kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
     )
     evaluation = score_registered(cfg, version, tracker, out / "candidate", progress)
-    params = {
-        k[len(TAG_PREFIX + "param.") :]: v
-        for k, v in tags.items()
-        if k.startswith(TAG_PREFIX + "param.")
-    }
+    prefix = TAG_PREFIX + "param."
+    params = typed_params({k[len(prefix) :]: v for k, v in tags.items() if k.startswith(prefix)})
     return Outcome(
         role="candidate",
         out_dir=out / "candidate",
@@ -501,3 +501,56 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
     if handled.error is not None:
         raise handled.error
     return result
+
+
+def publish_artifact(settings: Settings, artifact: Path) -> Any:
+    """The trusted half of the fork recipe: publish a fork PR's artifact from a workflow_run job.
+
+    Nothing from the artifact is executed or rendered as-is (see :mod:`cml_bot.untrusted`).
+    """
+    from cml_bot import actions, publish, untrusted
+    from cml_bot.errors import GitHubError, PayloadError, RefusedError
+    from cml_bot.report import report_marker
+
+    env = settings.env
+    runner = Runner.from_env(env)
+    if runner.token:
+        actions.add_mask(runner.token, env)
+    payload = actions.read_event(env)
+    run = payload.get("workflow_run")
+    if runner.event_name != "workflow_run" or not isinstance(run, dict):
+        raise PayloadError(
+            "`cml-bot publish` runs in a workflow_run job",
+            fix="trigger the publishing workflow with `on: workflow_run`",
+        )
+    run_sha = str(run.get("head_sha") or "")
+    cfg = load(settings)  # the default branch's config, not the fork's
+    pr, sha = untrusted.read_claim(artifact)
+    result = untrusted.read_result(artifact)
+    gh = github_client(runner)
+    if gh is None:
+        raise GitHubError("publishing needs a token", fix="pass `github-token` to the job")
+    pull = gh.pull(pr)
+    if not untrusted.claim_matches(sha, run_sha, pull.head_sha):
+        raise RefusedError(
+            f"the artifact claims PR #{pr} at {sha[:7]}, but the run was for {run_sha[:7]} and "
+            f"the PR's head is {pull.head_sha[:7]}: not published",
+            fix="re-run the pull request's workflow; only an artifact of the PR's current head "
+            "is published",
+        )
+    body = untrusted.render(
+        result, model_name=cfg.model.name, sha=sha, run_url=str(run.get("html_url") or "") or None
+    )
+    sticky = gh.upsert_sticky(pr, report_marker(cfg.model.name), body)
+    state = publish.STATUS_STATES[result["verdict"]]
+    gh.set_status(
+        sha,
+        publish.status_context(cfg.model.name),
+        state,
+        f"{result['verdict']} (published from a fork's artifact)",
+        sticky.url,
+    )
+    settings.progress.say(
+        f"cml-bot: published the report of PR #{pr} ({sticky.action}); status {state}"
+    )
+    return sticky

@@ -18,7 +18,7 @@ from cml_bot import gitinfo
 from cml_bot.config import Config, load_config, parse_config
 from cml_bot.errors import CmlBotError
 from cml_bot.evaluation import load_predictions
-from cml_bot.pipeline import Outcome, score_registered, train_candidate
+from cml_bot.pipeline import Outcome, score_registered, train_candidate, typed_params
 from cml_bot.progress import Progress
 from cml_bot.registry.base import ModelVersion
 
@@ -113,7 +113,7 @@ def _champion(
                 role="baseline",
                 out_dir=dest,
                 evaluation=e,
-                params=dict(version.params),
+                params=typed_params(version.params),
                 kind=version.kind,
                 source=f"champion v{version.version}",
             )
@@ -131,7 +131,7 @@ def _champion(
             role="baseline",
             out_dir=dest,
             evaluation=e,
-            params=dict(version.params),
+            params=typed_params(version.params),
             kind=version.kind,
             source=f"champion v{version.version}",
         )

@@ -312,6 +312,27 @@ def plan(event_name: str, event_path: Path) -> None:
     click.echo(json.dumps(decision.to_json(), sort_keys=True))
 
 
+@main.command()
+@config_option
+@click.option(
+    "--artifact",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder holding the fork run's result.json and pr.json.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@handle_errors
+def publish(config_path: Path, artifact: Path, quiet: bool) -> None:
+    """Publish a fork pull request's report from its artifact (in a workflow_run job).
+
+    The artifact is untrusted: only its numbers are used, validated, and the PR it claims must be
+    at the commit the workflow run was for.
+    """
+    from cml_bot import app
+
+    app.publish_artifact(settings(config_path, (), None, quiet), artifact)
+
+
 def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
     if verdict == "fail" and not no_fail:
         sys.exit(EXIT_GATE_FAILED)

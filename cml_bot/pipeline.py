@@ -60,6 +60,20 @@ class Outcome:
         }
 
 
+def typed_params(raw: dict[str, str]) -> dict[str, Any]:
+    """Parameters read back from registry tags (strings) as the scalars they were written from."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value
+        out[key] = parsed if isinstance(parsed, (str, int, float, bool, type(None))) else value
+    return out
+
+
 def _jsonable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
