@@ -285,6 +285,8 @@ def run_action(settings: Settings) -> ActionResult:
         return _evaluate_pr(settings, runner, decision)
     if decision.action == "command":
         return _handle_command(settings, runner, decision)
+    if decision.action == "deploy":
+        return _deploy_on_merge(settings, runner, decision)
     result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
     if decision.action != "ignore":
         result.outputs["verdict"] = "not-handled"
@@ -478,6 +480,33 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
         )
         return done, published
 
+    def deploy_merged(pull: Any) -> str:
+        from cml_bot import app_deploy
+
+        sha = pull.merge_commit_sha or ""
+        with head_tree(cfg.root, sha, pull.number) as tree:
+            st = Settings(
+                config_path=tree / cfg.file_name,
+                env=env,
+                quiet=settings.quiet,
+                out_dir=settings.out_dir,
+            )
+            done = app_deploy.deploy(
+                st, sha=sha, pr=pull.number, gh=gh, pr_head=pull.head_sha, run_url=runner.run_url
+            )
+        if done.exit_code:
+            raise CmlBotError(
+                done.message,
+                fix="see the gate failures in the comment above",
+                exit_code=done.exit_code,
+            )
+        return str(done.message)
+
+    def roll_back(to: str | None) -> str:
+        from cml_bot import app_deploy
+
+        return str(app_deploy.rollback(settings, to, gh=gh, run_url=runner.run_url).message)
+
     ctx = slash.CommandContext(
         cfg=cfg,
         gh=gh,
@@ -487,6 +516,8 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
         run_url=runner.run_url,
         checkout=lambda sha, pr: head_tree(cfg.root, sha, pr),
         execute=execute,
+        deploy=deploy_merged,
+        rollback=roll_back,
     )
     handled = slash.handle(ctx, parsed)
     settings.progress.say(
@@ -554,3 +585,32 @@ def publish_artifact(settings: Settings, artifact: Path) -> Any:
         f"cml-bot: published the report of PR #{pr} ({sticky.action}); status {state}"
     )
     return sticky
+
+
+def _deploy_on_merge(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
+    """A push to the default branch (or a merged PR): deploy the merged model if it passes."""
+    from cml_bot import actions, app_deploy, publish
+
+    gh = github_client(runner)
+    pr, pr_head = decision.pr, None
+    if gh is not None:
+        merged = [p for p in gh.pulls_for_commit(decision.sha) if p.merged]
+        if pr is None and merged:
+            pr = merged[0].number
+        match = [p for p in merged if p.number == pr]
+        pr_head = match[0].head_sha if match else None
+    done = app_deploy.deploy(
+        settings, sha=decision.sha, pr=pr, gh=gh, pr_head=pr_head, run_url=runner.run_url
+    )
+    print(f"cml-bot: {done.message}")
+    outputs = publish.outputs(done.flow, None) if done.flow is not None else {}
+    outputs.update(
+        {
+            "deploy-outcome": done.outcome,
+            "verdict": done.flow.verdict if done.flow is not None else "skipped",
+        }
+    )
+    if done.result is not None and done.result.version is not None:
+        outputs["model-uri"] = done.result.version.model_uri
+    actions.set_outputs(outputs, settings.env)
+    return ActionResult(decision=decision, flow=done.flow, outputs=outputs)

@@ -58,14 +58,24 @@ def resolve(
     out_dir: Path,
     progress: Progress,
 ) -> Baseline:
-    """The baseline for ``candidate`` per ``mode`` (default: the config's ``baseline``)."""
+    """The baseline for ``candidate`` per ``mode`` (default: the config's ``baseline``);
+    ``champion-only`` is the deploy flow's: the champion or nothing, never a retrained base."""
     mode = mode or cfg.baseline
     if mode == "none":
         return Baseline("none", None, notes=["No baseline: `baseline: none` is configured."])
-    if mode == "champion":
+    if mode in ("champion", "champion-only"):
         found = _champion(cfg, candidate, registry, tracker, out_dir, progress)
         if found is not None:
             return found
+        if mode == "champion-only":  # deploys compare with what is in production, or nothing
+            return Baseline(
+                "none",
+                None,
+                notes=[
+                    f"No model is '{cfg.deploy.alias}' yet: this is the first deployment, so only "
+                    "the absolute gates apply."
+                ],
+            )
         fallback = base(
             cfg, candidate, base_ref=base_ref, out_dir=out_dir, tracker=tracker, progress=progress
         )

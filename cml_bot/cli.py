@@ -333,6 +333,99 @@ def publish(config_path: Path, artifact: Path, quiet: bool) -> None:
     app.publish_artifact(settings(config_path, (), None, quiet), artifact)
 
 
+@main.command()
+@config_option
+@set_option
+@out_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@handle_errors
+def deploy(
+    config_path: Path, overrides: tuple[str, ...], out_dir: Path | None, quiet: bool
+) -> None:
+    """Evaluate this commit against the champion; if it passes the gates, register it, move the
+    champion alias to it and run the deploy hook (deploy.command). Exit 1 when a gate fails."""
+    from cml_bot import app, app_deploy
+
+    st = settings(config_path, overrides, out_dir, quiet)
+    cfg = app.load(st)
+    git = app.git_info(cfg, st.env)
+    if not git.sha:
+        raise CmlBotError(
+            "`cml-bot deploy` deploys a commit, and this is not a git repository",
+            fix="run it inside the repository",
+            exit_code=EXIT_CONFIG,
+        )
+    done = app_deploy.deploy(st, sha=git.sha, pr=git.pr)
+    click.echo(done.message)
+    if done.exit_code:
+        for gate in done.flow.comparison.failed_gates:
+            click.echo(f"  failed: {gate.message}")
+        sys.exit(done.exit_code)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--to",
+    "to",
+    default=None,
+    metavar="vN",
+    help="Version to roll back to (default: the one before the current champion).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@handle_errors
+def rollback(config_path: Path, to: str | None, quiet: bool) -> None:
+    """Move the champion alias back to an earlier version and run the deploy hook."""
+    from cml_bot import app_deploy
+
+    result = app_deploy.rollback(settings(config_path, (), None, quiet), to)
+    click.echo(result.message)
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def models(config_path: Path, as_json: bool) -> None:
+    """List the registered versions with their metrics, SHA, PR, and which one is champion."""
+    from tabulate import tabulate
+
+    from cml_bot import app_deploy
+    from cml_bot.metrics import METRICS
+
+    versions, champion = app_deploy.models(settings(config_path, (), None, True))
+    if as_json:
+        _json(
+            [
+                {**{k: v for k, v in vars(v).items()}, "champion": v.version == champion}
+                for v in versions
+            ]
+        )
+        return
+    names = sorted({m for v in versions for m in v.metrics if m in METRICS})
+    rows = [
+        [
+            "*" if v.version == champion else "",
+            f"v{v.version}",
+            (v.sha or "")[:7],
+            f"#{v.pr}" if v.pr else "",
+            (v.created_at or "")[:16],
+            *[f"{v.metrics[m]:.4f}" if m in v.metrics else "" for m in names],
+        ]
+        for v in versions
+    ]
+    click.echo(
+        tabulate(
+            rows,
+            headers=["", "version", "sha", "pr", "created", *[METRICS[m].label for m in names]],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+        if rows
+        else "no versions registered yet"
+    )
+
+
 def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
     if verdict == "fail" and not no_fail:
         sys.exit(EXIT_GATE_FAILED)

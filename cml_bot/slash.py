@@ -100,6 +100,8 @@ class CommandContext:
     run_url: str | None
     checkout: Callable[[str, int], Any]  # (head sha, pr) -> context manager yielding a tree Path
     execute: Callable[[Path, cmd.ParsedCommand, Any, list[str]], Any]  # -> (flow, published)
+    deploy: Callable[[Any], str] | None = None  # (merged pull) -> what happened
+    rollback: Callable[[str | None], str] | None = None  # (version or None) -> what happened
 
 
 def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
@@ -112,8 +114,14 @@ def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
     permission = gh.permission(ctx.actor)
     pull = gh.pull(ctx.pr)
     refused = authorize(ctx.cfg, verb, ctx.actor, permission, fork=pull.fork)
-    if refused is None and pull.state != "open":
+    if refused is None and verb in ("retrain", "evaluate") and pull.state != "open":
         refused = f"`/{verb}` works on open pull requests; #{ctx.pr} is {pull.state}."
+    if refused is None and verb == "deploy" and not pull.merged:
+        refused = (
+            f"`/deploy` deploys the merged model of a pull request, and #{ctx.pr} is not "
+            "merged. Nothing was deployed; it deploys by itself when it merges and "
+            "passes its gates."
+        )
     if refused is None:
         refused = check_args(ctx.cfg, parsed, pull.head_sha)
     if refused is not None:
@@ -123,16 +131,7 @@ def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
     gh.react(ctx.comment_id, "eyes")
     run.reactions.append("eyes")
     if verb in ("deploy", "rollback"):
-        run.replies.append(
-            gh.reply(
-                ctx.pr,
-                (
-                    f"`/{verb}` is not available: deployment is not configured in this version of "
-                    "cml-bot. Nothing was changed."
-                ),
-            )
-        )
-        return run
+        return _deployment(ctx, parsed, pull, run)
     run.replies.append(
         gh.reply(
             ctx.pr,
@@ -148,19 +147,40 @@ def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
             notes = [requested_note(parsed, ctx.actor)]
             run.flow, run.published = ctx.execute(tree, parsed, pull, notes)
     except CmlBotError as exc:
-        gh.react(ctx.comment_id, "confused")
-        run.reactions.append("confused")
-        run.outcome, run.error = "failed", exc
-        run.replies.append(
-            gh.reply(
-                ctx.pr,
-                f"`/{verb}` failed: {exc.message}" + (f"\n\nFix: {exc.fix}" if exc.fix else ""),
-            )
-        )
-        return run
+        return _failed(ctx, run, verb, exc)
     gh.react(ctx.comment_id, "rocket")
     run.reactions.append("rocket")
     run.outcome = "stale" if getattr(run.published, "stale", False) else "done"
+    return run
+
+
+def _deployment(
+    ctx: CommandContext, parsed: cmd.ParsedCommand, pull: Any, run: CommandRun
+) -> CommandRun:
+    """``/deploy`` (the merged commit) and ``/rollback [vN]``: run, then 🚀 or 😕 and a reply."""
+    gh, verb = ctx.gh, parsed.verb
+    action = ctx.deploy if verb == "deploy" else ctx.rollback
+    if action is None:
+        run.replies.append(gh.reply(ctx.pr, f"`/{verb}` is not available here. Nothing changed."))
+        return run
+    try:
+        message = action(pull if verb == "deploy" else parsed.args.get("version"))
+    except CmlBotError as exc:
+        return _failed(ctx, run, verb, exc)
+    gh.react(ctx.comment_id, "rocket")
+    run.reactions.append("rocket")
+    run.outcome = "done"
+    run.replies.append(gh.reply(ctx.pr, f"`/{verb}` by @{ctx.actor}: {message}"))
+    return run
+
+
+def _failed(ctx: CommandContext, run: CommandRun, verb: str, exc: CmlBotError) -> CommandRun:
+    """😕 and one reply saying why."""
+    ctx.gh.react(ctx.comment_id, "confused")
+    run.reactions.append("confused")
+    run.outcome, run.error = "failed", exc
+    fix = f"\n\nFix: {exc.fix}" if exc.fix else ""
+    run.replies.append(ctx.gh.reply(ctx.pr, f"`/{verb}` failed: {exc.message}{fix}"))
     return run
 
 

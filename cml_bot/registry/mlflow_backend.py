@@ -190,6 +190,26 @@ class MlflowRegistry:
         )
         return move
 
+    def remove_alias(self, alias: str, *, expected: str, reason: str = "") -> None:
+        """Undo a first promotion: drop ``alias`` if it still points at ``expected``."""
+        current = self.champion(alias)
+        if current is None or current.version != expected:
+            raise AliasConflict(
+                f"'{alias}' no longer points at v{expected}",
+                fix="someone else promoted meanwhile; theirs stands",
+            )
+        client = self.tracker.client
+        self._call("removing the alias", client.delete_registered_model_alias, self.name, alias)
+        move = AliasMove(alias=alias, version="", previous=expected, at=_now(), reason=reason)
+        history = [*self.alias_history(alias)[-(HISTORY_KEEP - 1) :], move]
+        self._call(
+            "recording the alias history",
+            client.set_registered_model_tag,
+            self.name,
+            HISTORY_TAG + alias,
+            json.dumps([m.__dict__ for m in history]),
+        )
+
     def alias_history(self, alias: str = "champion") -> list[AliasMove]:
         from mlflow.exceptions import MlflowException
 

@@ -209,13 +209,29 @@ def test_help_lists_verbs_with_levels(
     assert "`maintain` permission or higher |" in reply
 
 
-def test_deploy_says_it_is_not_configured(
+def test_deploy_on_an_unmerged_pr_is_refused_with_the_reason(
     emu: Emulator, project: dict[str, Any], tmp_path: Path
 ) -> None:
     _, cid = run_comment(emu, project, tmp_path, "/deploy", "carol")
-    assert reactions(emu, cid) == ["eyes"]
     (reply,) = bot_comments(emu)
-    assert "deployment is not configured" in reply
+    assert "is not merged. Nothing was deployed" in reply
+    assert reactions(emu, cid) == []
+
+
+def test_deploy_needs_maintain(emu: Emulator, project: dict[str, Any], tmp_path: Path) -> None:
+    run_comment(emu, project, tmp_path, "/deploy", "alice")
+    (reply,) = bot_comments(emu)
+    assert reply.startswith("@alice, `/deploy` needs `maintain` permission")
+
+
+def test_rollback_without_a_champion_says_why(
+    emu: Emulator, project: dict[str, Any], tmp_path: Path
+) -> None:
+    with pytest.raises(CmlBotError):
+        run_comment(emu, project, tmp_path, "/rollback v1", "carol")
+    cid = emu.state.comments_on(PR)[0].id
+    assert reactions(emu, cid) == ["eyes", "confused"]
+    assert "has no version v1" in bot_comments(emu)[-1]
 
 
 def test_training_failure_reacts_confused_and_says_why(

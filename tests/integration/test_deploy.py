@@ -1,0 +1,273 @@
+"""Promotion and deployment on merge, against the GitHub API emulator and a real SQLite MLflow
+store: pass, fail, replay, a failing hook, racing merges, rollback, and `cml-bot models`."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cml_bot import app, app_deploy
+from cml_bot.cli import main
+from cml_bot.deploy import Deployer
+from cml_bot.errors import CmlBotError
+from cml_bot.progress import Progress
+from tests.emulator import Emulator
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "breast-cancer"
+REPO = "octo-org/tumor-model"
+TOKEN = "ghs_deployTOKEN"
+HOOK = """import os, sys
+from pathlib import Path
+log = Path(sys.argv[1])
+line = os.environ["MODEL_VERSION"] + " " + os.environ["MODEL_URI"] + "\\n"
+log.write_text((log.read_text() if log.exists() else "") + line)
+sys.exit(int(os.environ.get("HOOK_EXIT", "0")))
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def edit(repo: Path, change: Any, message: str) -> str:
+    cfg = repo / "cml-bot.yaml"
+    data = yaml.safe_load(cfg.read_text())
+    change(data)
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False))
+    git(repo, "commit", "-qam", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
+    (repo / "hook.py").write_text(HOOK)
+    data = yaml.safe_load((repo / "cml-bot.yaml").read_text())
+    data["deploy"] = {"command": ["python", "hook.py", str(tmp_path / "hook.log")]}
+    (repo / "cml-bot.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (repo / ".gitignore").write_text(".cml-bot/\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "first model")
+    return repo
+
+
+@pytest.fixture()
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        emulator.state.seed_repo(REPO)
+        yield emulator
+        emulator.assert_no_violations()
+
+
+def merge(emu: Emulator, repo: Path, number: int, sha: str) -> None:
+    """A merged PR whose head is ``sha`` (the emulator lists it for GET /commits/{sha}/pulls)."""
+    emu.state.seed_pull(
+        number,
+        head_sha=sha,
+        head_ref=f"pr{number}",
+        base_ref="main",
+        state="closed",
+        merged=True,
+        user="alice",
+    )
+
+
+def push(
+    emu: Emulator, repo: Path, tmp_path: Path, *, env: dict[str, str] | None = None
+) -> tuple[Any, int]:
+    examples = json.loads((ROOT / "tests/fixtures/webhooks/push.json").read_text())
+    payload = copy.deepcopy(next(e for e in examples if not e.get("deleted")))
+    sha = git(repo, "rev-parse", "HEAD")
+    payload.update(ref="refs/heads/main", after=sha, deleted=False, created=False)
+    payload["repository"].update(full_name=REPO, default_branch="main", master_branch="main")
+    event = tmp_path / "push.json"
+    event.write_text(json.dumps(payload))
+    full_env = {
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": emu.url,
+        "CML_BOT_GITHUB_TOKEN": TOKEN,
+        "GITHUB_RUN_ID": "5",
+        "MLFLOW_TRACKING_URI": "",
+        "PATH": "/usr/bin:/bin",
+        **(env or {}),
+    }
+    full_env["PATH"] = f"{Path(sys.executable).parent}:{full_env['PATH']}"
+    result = CliRunner().invoke(main, ["run", "-c", str(repo / "cml-bot.yaml"), "-q"], env=full_env)
+    return result, result.exit_code
+
+
+def champion(repo: Path) -> Any:
+    settings = app.Settings(config_path=repo / "cml-bot.yaml", env={}, quiet=True)
+    versions, champ = app_deploy.models(settings)
+    return champ, [v.version for v in versions]
+
+
+def deployments(emu: Emulator) -> list[tuple[str, list[str]]]:
+    return [(d.sha, [s.state for s in d.statuses]) for d in emu.state.deployments()]
+
+
+def test_merge_of_a_passing_model_deploys_once(repo: Path, emu: Emulator, tmp_path: Path) -> None:
+    sha = git(repo, "rev-parse", "HEAD")
+    merge(emu, repo, 11, sha)
+    result, code = push(emu, repo, tmp_path)
+    assert code == 0, result.output
+    assert champion(repo) == ("1", ["1"])
+    assert deployments(emu) == [(sha, ["in_progress", "success"])]
+    assert (tmp_path / "hook.log").read_text() == "1 models:/tumor-classifier/1\n"
+    statuses = emu.state.statuses_for(sha)
+    assert [(s.context, s.state) for s in statuses] == [
+        ("cml-bot/tumor-classifier/deploy", "success")
+    ]
+    (comment,) = emu.state.comments_on(11)
+    assert comment.body.startswith("🚀 **Deployed**: tumor-classifier v1 is now 'champion'.")
+    assert "| roc_auc |" in comment.body
+    # the same push delivered again: nothing new
+    again, code = push(emu, repo, tmp_path)
+    assert code == 0 and "already deployed as v1" in again.output, (again.output, again.exception)
+    assert champion(repo) == ("1", ["1"]) and len(deployments(emu)) == 1
+    assert (tmp_path / "hook.log").read_text().count("\n") == 1
+
+
+def test_merge_that_fails_a_gate_is_not_deployed(repo: Path, emu: Emulator, tmp_path: Path) -> None:
+    push(emu, repo, tmp_path)
+    sha = edit(
+        repo,
+        lambda d: d["train"]["params"].update(n_estimators=1, max_depth=1),
+        "a much weaker model",
+    )
+    edit(repo, lambda d: d["gates"].update(accuracy={"min": 0.99}), "strict gate")
+    sha = git(repo, "rev-parse", "HEAD")
+    result, code = push(emu, repo, tmp_path)
+    assert code == 1, result.output
+    assert champion(repo) == ("1", ["1"])  # no new version, champion unchanged
+    assert [s.state for s in emu.state.statuses_for(sha)] == ["failure"]
+    assert len(deployments(emu)) == 1
+    assert "cml-bot: the merged model failed its gates" in result.output
+
+
+def test_a_failing_hook_leaves_the_champion_where_it_was(
+    repo: Path, emu: Emulator, tmp_path: Path
+) -> None:
+    push(emu, repo, tmp_path)
+    sha = edit(repo, lambda d: d["train"]["params"].update(max_depth=4), "deeper")
+    result, code = push(emu, repo, tmp_path, env={"HOOK_EXIT": "3"})
+    assert code == 4, result.output
+    assert "the deploy hook failed" in result.output and "moved back to v1" in result.output
+    champ, versions = champion(repo)
+    assert champ == "1" and versions == ["1", "2"]  # v2 registered, never left as champion
+    assert deployments(emu)[-1] == (sha, ["in_progress", "failure"])
+
+
+def test_first_deployment_with_a_failing_hook_leaves_no_champion(
+    repo: Path, emu: Emulator, tmp_path: Path
+) -> None:
+    result, code = push(emu, repo, tmp_path, env={"HOOK_EXIT": "1"})
+    assert code == 4, result.output
+    assert champion(repo) == (None, ["1"])
+
+
+def test_racing_merges_end_at_the_later_model(repo: Path, tmp_path: Path) -> None:
+    """Two runs resolved the same champion; the later merge wins whichever moves first."""
+    settings = app.Settings(config_path=repo / "cml-bot.yaml", env={}, quiet=True)
+    cfg = app.load(settings)
+    first = git(repo, "rev-parse", "HEAD")
+    second = edit(repo, lambda d: d["train"]["params"].update(max_depth=3), "later")
+    registry = app.make_registry(cfg, {})
+    tracker = registry.tracker
+    deployer = Deployer(
+        cfg=cfg,
+        registry=registry,
+        progress=Progress(quiet=True),
+        is_ancestor=app_deploy.is_ancestor(repo),
+        hook_env={"PATH": "/usr/bin"},
+    )
+    cfg_no_hook = cfg.model_copy(update={"deploy": cfg.deploy.model_copy(update={"command": None})})
+    deployer.cfg = cfg_no_hook
+    runs = {}
+    for sha in (first, second):
+        runs[sha] = tracker.log_run(
+            run_name=sha[:7], params={}, metrics={}, tags={"cml_bot.sha": sha}, model=None
+        )
+    # the later merge moves first; the earlier one then finds a newer champion and stands back
+    late = deployer.promote(
+        sha=second,
+        run_id=runs[second].run_id,
+        model_uri="x",
+        tags={},
+        expected=None,
+        metrics={},
+        pr=None,
+    )
+    early = deployer.promote(
+        sha=first,
+        run_id=runs[first].run_id,
+        model_uri="x",
+        tags={},
+        expected=None,
+        metrics={},
+        pr=None,
+    )
+    assert (late.outcome, early.outcome) == ("deployed", "superseded")
+    assert registry.champion().sha == second
+    # and the other order: the earlier moves first, the later one moves past it
+    third = edit(repo, lambda d: d["train"]["params"].update(max_depth=5), "latest")
+    runs[third] = tracker.log_run(
+        run_name="c", params={}, metrics={}, tags={"cml_bot.sha": third}, model=None
+    )
+    stale = registry.champion().version
+    ok = deployer.promote(
+        sha=third,
+        run_id=runs[third].run_id,
+        model_uri="x",
+        tags={},
+        expected=str(int(stale) - 1),
+        metrics={},
+        pr=None,
+    )
+    assert ok.outcome == "deployed" and registry.champion().sha == third
+    assert [v.version for v in registry.versions()] == ["1", "2", "3"]  # no version lost
+
+
+def test_rollback_and_models_from_the_cli(repo: Path, emu: Emulator, tmp_path: Path) -> None:
+    push(emu, repo, tmp_path)
+    edit(repo, lambda d: d["train"]["params"].update(max_depth=4), "deeper")
+    _, code = push(emu, repo, tmp_path)
+    assert code == 0 and champion(repo)[0] == "2"
+    runner = CliRunner()
+    env = {"MLFLOW_TRACKING_URI": ""}
+    table = runner.invoke(main, ["models", "-c", str(repo / "cml-bot.yaml")], env=env).output
+    assert "*   v2" in table and "roc_auc" in table
+    done = runner.invoke(main, ["rollback", "-c", str(repo / "cml-bot.yaml"), "-q"], env=env)
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == "'champion' rolled back to tumor-classifier v1 (was v2)."
+    assert champion(repo)[0] == "1"
+    listed = json.loads(
+        runner.invoke(main, ["models", "-c", str(repo / "cml-bot.yaml"), "--json"], env=env).output
+    )
+    assert [(v["version"], v["champion"]) for v in listed] == [("1", True), ("2", False)]
+    with pytest.raises(CmlBotError, match="already is 'champion'"):
+        app_deploy.rollback(
+            app.Settings(config_path=repo / "cml-bot.yaml", env={}, quiet=True), "v1"
+        )
