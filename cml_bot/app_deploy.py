@@ -156,7 +156,7 @@ def _reuse_candidate(
 ) -> Any:
     if not pr_head or pr_head == sha or not same_tree(cfg.root, sha, pr_head):
         return None
-    from cml_bot.app import _candidate_for
+    from cml_bot.app_github import _candidate_for
 
     try:
         candidate = _candidate_for(cfg, tracker, pr_head, out, settings.progress)

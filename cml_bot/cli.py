@@ -217,7 +217,9 @@ def run(
                 fix="pass --local to run the flow on this working tree",
                 exit_code=EXIT_CONFIG,
             )
-        outcome = app.run_action(st)
+        from cml_bot import app_github
+
+        outcome = app_github.run_action(st)
         if outcome.flow is not None:
             _exit_on_verdict(outcome.flow.verdict, no_fail)
         return
@@ -305,10 +307,10 @@ def report(
 @handle_errors
 def plan(event_name: str, event_path: Path) -> None:
     """Print what cml-bot would do for an event, as one JSON object. No network call."""
-    from cml_bot import app
+    from cml_bot import app_github
     from cml_bot.actions import load_event_file
 
-    decision = app.plan(event_name, load_event_file(event_path))
+    decision = app_github.plan(event_name, load_event_file(event_path))
     click.echo(json.dumps(decision.to_json(), sort_keys=True))
 
 
@@ -328,9 +330,9 @@ def publish(config_path: Path, artifact: Path, quiet: bool) -> None:
     The artifact is untrusted: only its numbers are used, validated, and the PR it claims must be
     at the commit the workflow run was for.
     """
-    from cml_bot import app
+    from cml_bot import app_github
 
-    app.publish_artifact(settings(config_path, (), None, quiet), artifact)
+    app_github.publish_artifact(settings(config_path, (), None, quiet), artifact)
 
 
 @main.command()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cml_bot import app
+from cml_bot import app_github
 from cml_bot.cli import main
 from tests.emulator import Emulator
 
@@ -242,7 +242,7 @@ def test_plan_rejects_a_broken_payload_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["plan", "--event-name", "push", "--event-path", str(bad)])
     assert result.exit_code == 2
     assert result.output.startswith("error: cannot read the event payload")
-    assert app.Runner.from_env({}).api_url == "https://api.github.com"
+    assert app_github.Runner.from_env({}).api_url == "https://api.github.com"
 
 
 def publish_env(emu: Emulator, tmp_path: Path, head_sha: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cml_bot import app, flow
+from cml_bot import app, app_github, flow
 from cml_bot.errors import CmlBotError
 from tests.emulator import Emulator
 
@@ -108,7 +108,7 @@ def run_comment(
     settings = app.Settings(
         config_path=project["repo"] / "cml-bot.yaml", env=env, quiet=True, out_dir=tmp_path / "out"
     )
-    return app.run_action(settings), comment_id
+    return app_github.run_action(settings), comment_id
 
 
 def bot_comments(emu: Emulator) -> list[str]:

@@ -1,0 +1,425 @@
+"""Composition for GitHub events: `cml-bot run` inside Actions (pull requests, slash commands,
+merges), `cml-bot plan` and `cml-bot publish`. Local use cases and the adapter builders are in
+:mod:`cml_bot.app`; the deploy wiring in :mod:`cml_bot.app_deploy`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cml_bot import __version__, gitinfo
+from cml_bot.app import (
+    DEFAULT_OUT,
+    Settings,
+    load,
+    make_registry,
+    make_tracker,
+    now,
+    param_overrides,
+)
+from cml_bot.config import Config, load_config
+from cml_bot.errors import CmlBotError
+
+
+@dataclass(frozen=True)
+class Runner:
+    """The standard GitHub Actions environment, read once."""
+
+    event_name: str
+    repository: str
+    api_url: str
+    server_url: str
+    run_id: str | None
+    sha: str | None
+    token: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Runner:
+        return cls(
+            event_name=env.get("GITHUB_EVENT_NAME", ""),
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
+            server_url=env.get("GITHUB_SERVER_URL") or "https://github.com",
+            run_id=env.get("GITHUB_RUN_ID"),
+            sha=env.get("GITHUB_SHA"),
+            token=env.get("CML_BOT_GITHUB_TOKEN") or env.get("GITHUB_TOKEN") or None,
+        )
+
+    @property
+    def run_url(self) -> str | None:
+        if not (self.run_id and self.repository):
+            return None
+        return f"{self.server_url.rstrip('/')}/{self.repository}/actions/runs/{self.run_id}"
+
+
+def plan(event_name: str, payload: Any) -> Any:
+    """The decision for an event, with no network call and no heavy import."""
+    from cml_bot import events
+
+    return events.decide(event_name, payload)
+
+
+def github_client(runner: Runner) -> Any:
+    from cml_bot.github import GitHubClient
+
+    if not runner.token:
+        return None
+    return GitHubClient(runner.token, runner.repository, api_url=runner.api_url)
+
+
+@dataclass
+class ActionResult:
+    decision: Any
+    flow: Any = None
+    published: Any = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def run_action(settings: Settings) -> ActionResult:
+    """`cml-bot run` inside GitHub Actions: decide from the event, run the flow, publish."""
+    from cml_bot import actions, events
+
+    env = settings.env
+    runner = Runner.from_env(env)
+    if runner.token:
+        actions.add_mask(runner.token, env)
+    payload = actions.read_event(env)
+    decision = events.decide(runner.event_name, payload)
+    settings.progress.say(f"cml-bot: {decision.action}: {decision.reason}")
+    if decision.action == "evaluate":
+        return _evaluate_pr(settings, runner, decision)
+    if decision.action == "command":
+        return _handle_command(settings, runner, decision)
+    if decision.action == "deploy":
+        return _deploy_on_merge(settings, runner, decision)
+    result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
+    if decision.action != "ignore":
+        result.outputs["verdict"] = "not-handled"
+        settings.progress.say(
+            f"cml-bot {__version__} handles pull request reports; "
+            f"'{decision.action}' events are not handled by this version, so "
+            "nothing was done."
+        )
+    actions.set_outputs(result.outputs, env)
+    return result
+
+
+def _evaluate_pr(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
+    from cml_bot import actions, flow, publish
+
+    cfg = load(settings)
+    env = settings.env
+    tracker = make_tracker(cfg, env)
+    registry = make_registry(cfg, env, tracker)
+    git = gitinfo.GitInfo(sha=decision.sha, branch=decision.head_ref, pr=decision.pr)
+    inputs = flow.FlowInputs(
+        overrides=param_overrides(settings),
+        git=git,
+        base_ref=decision.base_sha,
+        run_url=runner.run_url,
+        candidate_ref=decision.head_ref or "",
+    )
+    out = settings.out_dir or cfg.root / DEFAULT_OUT
+    result = flow.run(
+        cfg,
+        inputs,
+        out_dir=out,
+        tracker=tracker,
+        registry=registry,
+        progress=settings.progress,
+        now=now(),
+    )
+    publish.to_runner(result, env)
+    # what a workflow_run job needs to publish this run's report (docs/workflows.md, forks)
+    (out / "pr.json").write_text(json.dumps({"pr": decision.pr, "sha": decision.sha}) + "\n")
+    gh = github_client(runner)
+    if decision.fork:
+        published = publish.skipped(
+            "This pull request comes from a fork, so its token is read-only: no comment or "
+            "status was posted. The report is in the job summary; see docs/workflows.md (fork "
+            "pull requests) to publish it with a workflow_run job."
+        )
+    elif gh is None:
+        published = publish.skipped(
+            "No GitHub token: pass `github-token` (or GITHUB_TOKEN) to "
+            "post the comment and the status."
+        )
+    else:
+        published = publish.to_pull_request(
+            result,
+            gh=gh,
+            model_name=cfg.model.name,
+            pr=decision.pr,
+            sha=decision.sha,
+            run_url=runner.run_url,
+        )
+        settings.progress.say(
+            f"cml-bot: comment {published.comment_action}: "
+            f"{published.comment_url}; status {published.status}; "
+            f"{gh.api_calls} GitHub API calls"
+        )
+    if published.skipped:
+        actions.warning(published.skipped, title="cml-bot did not post to the PR", env=env)
+    outs = publish.outputs(result, published)
+    actions.set_outputs(outs, env)
+    return ActionResult(decision=decision, flow=result, published=published, outputs=outs)
+
+
+@contextlib.contextmanager
+def head_tree(root: Path, sha: str, pr: int) -> Iterator[Path]:
+    """A worktree of the PR head ``sha``, fetched from ``refs/pull/N/head`` when not present."""
+    from cml_bot.baseline import worktree
+
+    present = gitinfo.git(["cat-file", "-t", sha], root, check=False) == "commit"
+    if not present:
+        gitinfo.git(["fetch", "--no-tags", "--quiet", "origin", f"+refs/pull/{pr}/head"], root)
+    top = Path(gitinfo.git(["rev-parse", "--show-toplevel"], root))
+    rel = root.resolve().relative_to(top.resolve())
+    with worktree(root, sha) as tree:
+        yield tree / rel
+
+
+def _candidate_for(cfg: Config, tracker: Any, sha: str, out: Path, progress: Any) -> Any:
+    """The candidate already trained for ``sha`` (``/evaluate``: score it again, no training)."""
+    from cml_bot.pipeline import Outcome, score_registered, typed_params
+    from cml_bot.registry.base import ModelVersion
+    from cml_bot.tracking import TAG_PREFIX, find_candidate
+
+    found = find_candidate(tracker, sha)
+    if found is None:
+        raise CmlBotError(
+            f"no trained candidate for {sha[:7]} is recorded in {tracker.tracking_uri}",
+            fix="comment /retrain to train one (an embedded store does not outlive the job: set "
+            "registry.tracking_uri to a team MLflow server to keep candidates between runs)",
+        )
+    run, tags = found
+    version = ModelVersion(
+        name=cfg.model.name,
+        version=run.run_id[:8],
+        model_uri=run.model_uri,
+        run_id=run.run_id,
+        sha=sha,
+        kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
+    )
+    evaluation = score_registered(cfg, version, tracker, out / "candidate", progress)
+    prefix = TAG_PREFIX + "param."
+    params = typed_params({k[len(prefix) :]: v for k, v in tags.items() if k.startswith(prefix)})
+    return Outcome(
+        role="candidate",
+        out_dir=out / "candidate",
+        evaluation=evaluation,
+        params=params,
+        run=run,
+        kind=version.kind,
+        git=gitinfo.GitInfo(sha=sha),
+        source=f"run {run.run_id[:8]}",
+    )
+
+
+def _handle_command(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
+    from cml_bot import actions, commands, flow, publish, slash
+    from cml_bot.errors import GitHubError
+
+    env = settings.env
+    gh = github_client(runner)
+    if gh is None:
+        raise GitHubError(
+            "slash commands need a GitHub token to reply",
+            fix="pass `github-token` to the action (or set GITHUB_TOKEN)",
+        )
+    result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
+    if decision.command is None:  # an unknown verb or unusable arguments: say which, run nothing
+        gh.reply(decision.pr, decision.problem or "That command was not understood.")
+        actions.set_outputs(result.outputs, env)
+        return result
+    parsed = commands.ParsedCommand(verb=decision.command, args=dict(decision.args), raw="")
+    cfg = load(settings)  # the default branch's config: the PR cannot change who may do what
+
+    def execute(tree: Path, parsed: Any, pull: Any, notes: list[str]) -> Any:
+        head_cfg = load_config(tree / cfg.file_name)
+        overrides = commands.retrain_overrides(parsed.args) if parsed.verb == "retrain" else {}
+        tracker = make_tracker(head_cfg, env)
+        registry = make_registry(head_cfg, env, tracker)
+        out = settings.out_dir or cfg.root / DEFAULT_OUT
+        inputs = flow.FlowInputs(
+            overrides=overrides,
+            notes=notes,
+            run_url=runner.run_url,
+            base_ref=pull.base_sha,
+            git=gitinfo.GitInfo(sha=pull.head_sha, branch=pull.head_ref, pr=pull.number),
+            candidate_ref=pull.head_ref,
+        )
+        candidate = None
+        if parsed.verb == "evaluate":
+            candidate = _candidate_for(head_cfg, tracker, pull.head_sha, out, settings.progress)
+        done = flow.run(
+            head_cfg,
+            inputs,
+            out_dir=out,
+            tracker=tracker,
+            registry=registry,
+            progress=settings.progress,
+            now=now(),
+            candidate=candidate,
+        )
+        head = gh.pull(pull.number).head_sha
+        if head != pull.head_sha:  # moved while we ran: say so instead of presenting it as current
+            inputs.notes.insert(0, slash.stale_note(pull.head_sha, head))
+            done = flow.finish(
+                head_cfg,
+                done.candidate,
+                done.baseline,
+                inputs,
+                out_dir=out,
+                progress=settings.progress,
+                now=now(),
+            )
+        publish.to_runner(done, env)
+        published = publish.to_pull_request(
+            done,
+            gh=gh,
+            model_name=head_cfg.model.name,
+            pr=pull.number,
+            sha=pull.head_sha,
+            run_url=runner.run_url,
+        )
+        return done, published
+
+    def deploy_merged(pull: Any) -> str:
+        from cml_bot import app_deploy
+
+        sha = pull.merge_commit_sha or ""
+        with head_tree(cfg.root, sha, pull.number) as tree:
+            st = Settings(
+                config_path=tree / cfg.file_name,
+                env=env,
+                quiet=settings.quiet,
+                out_dir=settings.out_dir,
+            )
+            done = app_deploy.deploy(
+                st, sha=sha, pr=pull.number, gh=gh, pr_head=pull.head_sha, run_url=runner.run_url
+            )
+        if done.exit_code:
+            raise CmlBotError(
+                done.message,
+                fix="see the gate failures in the comment above",
+                exit_code=done.exit_code,
+            )
+        return str(done.message)
+
+    def roll_back(to: str | None) -> str:
+        from cml_bot import app_deploy
+
+        return str(app_deploy.rollback(settings, to, gh=gh, run_url=runner.run_url).message)
+
+    ctx = slash.CommandContext(
+        cfg=cfg,
+        gh=gh,
+        pr=decision.pr,
+        actor=decision.actor or "",
+        comment_id=decision.comment_id,
+        run_url=runner.run_url,
+        checkout=lambda sha, pr: head_tree(cfg.root, sha, pr),
+        execute=execute,
+        deploy=deploy_merged,
+        rollback=roll_back,
+    )
+    handled = slash.handle(ctx, parsed)
+    settings.progress.say(
+        f"cml-bot: /{parsed.verb} by @{decision.actor}: {handled.outcome} "
+        f"({gh.api_calls} GitHub API calls)"
+    )
+    if handled.flow is not None:
+        result.flow, result.published = handled.flow, handled.published
+        result.outputs = publish.outputs(handled.flow, handled.published)
+    result.outputs["command-outcome"] = handled.outcome
+    actions.set_outputs(result.outputs, env)
+    if handled.error is not None:
+        raise handled.error
+    return result
+
+
+def publish_artifact(settings: Settings, artifact: Path) -> Any:
+    """The trusted half of the fork recipe: publish a fork PR's artifact from a workflow_run job.
+
+    Nothing from the artifact is executed or rendered as-is (see :mod:`cml_bot.untrusted`).
+    """
+    from cml_bot import actions, publish, untrusted
+    from cml_bot.errors import GitHubError, PayloadError, RefusedError
+    from cml_bot.report import report_marker
+
+    env = settings.env
+    runner = Runner.from_env(env)
+    if runner.token:
+        actions.add_mask(runner.token, env)
+    payload = actions.read_event(env)
+    run = payload.get("workflow_run")
+    if runner.event_name != "workflow_run" or not isinstance(run, dict):
+        raise PayloadError(
+            "`cml-bot publish` runs in a workflow_run job",
+            fix="trigger the publishing workflow with `on: workflow_run`",
+        )
+    run_sha = str(run.get("head_sha") or "")
+    cfg = load(settings)  # the default branch's config, not the fork's
+    pr, sha = untrusted.read_claim(artifact)
+    result = untrusted.read_result(artifact)
+    gh = github_client(runner)
+    if gh is None:
+        raise GitHubError("publishing needs a token", fix="pass `github-token` to the job")
+    pull = gh.pull(pr)
+    if not untrusted.claim_matches(sha, run_sha, pull.head_sha):
+        raise RefusedError(
+            f"the artifact claims PR #{pr} at {sha[:7]}, but the run was for {run_sha[:7]} and "
+            f"the PR's head is {pull.head_sha[:7]}: not published",
+            fix="re-run the pull request's workflow; only an artifact of the PR's current head "
+            "is published",
+        )
+    body = untrusted.render(
+        result, model_name=cfg.model.name, sha=sha, run_url=str(run.get("html_url") or "") or None
+    )
+    sticky = gh.upsert_sticky(pr, report_marker(cfg.model.name), body)
+    state = publish.STATUS_STATES[result["verdict"]]
+    gh.set_status(
+        sha,
+        publish.status_context(cfg.model.name),
+        state,
+        f"{result['verdict']} (published from a fork's artifact)",
+        sticky.url,
+    )
+    settings.progress.say(
+        f"cml-bot: published the report of PR #{pr} ({sticky.action}); status {state}"
+    )
+    return sticky
+
+
+def _deploy_on_merge(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
+    """A push to the default branch (or a merged PR): deploy the merged model if it passes."""
+    from cml_bot import actions, app_deploy, publish
+
+    gh = github_client(runner)
+    pr, pr_head = decision.pr, None
+    if gh is not None:
+        merged = [p for p in gh.pulls_for_commit(decision.sha) if p.merged]
+        if pr is None and merged:
+            pr = merged[0].number
+        match = [p for p in merged if p.number == pr]
+        pr_head = match[0].head_sha if match else None
+    done = app_deploy.deploy(
+        settings, sha=decision.sha, pr=pr, gh=gh, pr_head=pr_head, run_url=runner.run_url
+    )
+    print(f"cml-bot: {done.message}")
+    outputs = publish.outputs(done.flow, None) if done.flow is not None else {}
+    outputs.update(
+        {
+            "deploy-outcome": done.outcome,
+            "verdict": done.flow.verdict if done.flow is not None else "skipped",
+        }
+    )
+    if done.result is not None and done.result.version is not None:
+        outputs["model-uri"] = done.result.version.model_uri
+    actions.set_outputs(outputs, settings.env)
+    return ActionResult(decision=decision, flow=done.flow, outputs=outputs)
