@@ -52,6 +52,26 @@ def same_tree(root: Path, a: str, b: str) -> bool:
     return bool(ta) and ta == tb
 
 
+def deployer_for(settings: Settings, *, gh: Any = None, run_url: str | None = None) -> Any:
+    """A Deployer on the config's registry (and its tracker), with the repository for ancestry
+    checks."""
+    from cml_bot.deploy import Deployer
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env)
+    registry = make_registry(cfg, settings.env, tracker)
+    deployer = Deployer(
+        cfg=cfg,
+        registry=registry,
+        progress=settings.progress,
+        gh=gh,
+        run_url=run_url,
+        is_ancestor=is_ancestor(cfg.root),
+        hook_env=dict(settings.env),
+    )
+    return deployer, tracker
+
+
 def deploy(
     settings: Settings,
     *,
@@ -67,20 +87,10 @@ def deploy(
     for it is reused instead of training again.
     """
     from cml_bot import flow
-    from cml_bot.deploy import Deployer, merged_comment, rejected_comment, version_tags
+    from cml_bot.deploy import merged_comment, rejected_comment, version_tags
 
-    cfg = load(settings)
-    tracker = make_tracker(cfg, settings.env)
-    registry = make_registry(cfg, settings.env, tracker)
-    deployer = Deployer(
-        cfg=cfg,
-        registry=registry,
-        progress=settings.progress,
-        gh=gh,
-        run_url=run_url,
-        is_ancestor=is_ancestor(cfg.root),
-        hook_env=dict(settings.env),
-    )
+    deployer, tracker = deployer_for(settings, gh=gh, run_url=run_url)
+    cfg, registry = deployer.cfg, deployer.registry
     done = deployer.already_deployed(sha)
     if done is not None:
         message = f"{cfg.model.name} {sha[:7]} is already deployed as v{done.version}."
@@ -179,20 +189,7 @@ def _status(gh: Any, cfg: Config, sha: str, state: str, description: str, url: s
 def rollback(
     settings: Settings, to: str | None, *, gh: Any = None, run_url: str | None = None
 ) -> Any:
-    from cml_bot.deploy import Deployer
-
-    cfg = load(settings)
-    tracker = make_tracker(cfg, settings.env)
-    registry = make_registry(cfg, settings.env, tracker)
-    deployer = Deployer(
-        cfg=cfg,
-        registry=registry,
-        progress=settings.progress,
-        gh=gh,
-        run_url=run_url,
-        hook_env=dict(settings.env),
-    )
-    return deployer.rollback(to)
+    return deployer_for(settings, gh=gh, run_url=run_url)[0].rollback(to)
 
 
 def models(settings: Settings) -> tuple[list[Any], str | None]:

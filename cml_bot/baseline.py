@@ -102,52 +102,48 @@ def _champion(
     dest = out_dir / "baseline"
     current = candidate.evaluation.fingerprint
     notes: list[str] = []
-    outcome: Outcome | None = None
+    evaluation = None
     if version.fingerprint and version.fingerprint == current:
-        path = registry.download_predictions(version, dest)
-        if path is not None:
-            from cml_bot import evaluation as ev
-
-            preds = load_predictions(path, cfg.model.task)
-            e = ev.Evaluation(
-                predictions=preds,
-                metrics=ev.compute_metrics(preds, cfg.evaluate.metrics),
-                slices=ev.slice_metrics(preds, cfg.evaluate.metrics),
-                fingerprint=version.fingerprint,
-            )
-            e.latency_median_ms = version.metrics.get("latency_median_ms")
-            e.latency_p95_ms = version.metrics.get("latency_p95_ms")
-            size = version.metrics.get("model_size_bytes")
-            e.model_size_bytes = int(size) if size is not None else None
-            outcome = Outcome(
-                role="baseline",
-                out_dir=dest,
-                evaluation=e,
-                params=typed_params(version.params),
-                kind=version.kind,
-                source=f"champion v{version.version}",
-            )
-    if outcome is None:
+        evaluation = _stored_evaluation(cfg, registry, version, dest)
+    if evaluation is None:
         if version.fingerprint != current:
             notes.append(
                 f"The evaluation rows changed since v{version.version} was scored "
                 f"(fingerprint {version.fingerprint or 'unknown'} → {current}), so v"
                 f"{version.version} was re-scored on the current rows."
             )
-        e = score_registered(cfg, version, tracker, dest, progress)
-        size = version.metrics.get("model_size_bytes")
-        e.model_size_bytes = int(size) if size is not None else None
-        outcome = Outcome(
-            role="baseline",
-            out_dir=dest,
-            evaluation=e,
-            params=typed_params(version.params),
-            kind=version.kind,
-            source=f"champion v{version.version}",
-        )
+        evaluation = score_registered(cfg, version, tracker, dest, progress)
+    size = version.metrics.get("model_size_bytes")
+    evaluation.model_size_bytes = int(size) if size is not None else None
+    outcome = Outcome(
+        role="baseline",
+        out_dir=dest,
+        evaluation=evaluation,
+        params=typed_params(version.params),
+        kind=version.kind,
+        source=f"champion v{version.version}",
+    )
     outcome.git = gitinfo.GitInfo(sha=version.sha, pr=version.pr)
     outcome.data_summary = {"evaluation": version.data} if version.data else {}
     return Baseline("champion", outcome, ref=alias, sha=version.sha, version=version, notes=notes)
+
+
+def _stored_evaluation(cfg: Config, registry: Any, version: ModelVersion, dest: Path) -> Any:
+    """The champion's own predictions on these very rows, with its recorded latency (no load)."""
+    from cml_bot import evaluation as ev
+
+    path = registry.download_predictions(version, dest)
+    if path is None:
+        return None
+    preds = load_predictions(path, cfg.model.task)
+    return ev.Evaluation(
+        predictions=preds,
+        metrics=ev.compute_metrics(preds, cfg.evaluate.metrics),
+        slices=ev.slice_metrics(preds, cfg.evaluate.metrics),
+        fingerprint=version.fingerprint,
+        latency_median_ms=version.metrics.get("latency_median_ms"),
+        latency_p95_ms=version.metrics.get("latency_p95_ms"),
+    )
 
 
 def default_base_ref(root: Path) -> str:

@@ -254,30 +254,25 @@ def save_sklearn_model(model: Any, path: Path) -> None:
 
 
 def load_pyfunc(model_uri: str, tracking_uri: str) -> Any:
-    import mlflow
     import mlflow.pyfunc
 
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    try:
-        with allow_model_loading():
-            return mlflow.pyfunc.load_model(model_uri)
-    except Exception as exc:
-        raise RegistryError(
-            f"cannot load model {model_uri}: {_first_line(exc)}",
-            fix="check the registry has that version and its artifacts",
-        ) from None
+    return _load(mlflow.pyfunc.load_model, model_uri, tracking_uri)
 
 
 def load_sklearn(model_uri: str, tracking_uri: str) -> Any:
-    import mlflow
     import mlflow.sklearn
+
+    return _load(mlflow.sklearn.load_model, model_uri, tracking_uri)
+
+
+def _load(loader: Any, model_uri: str, tracking_uri: str) -> Any:
+    import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
         with allow_model_loading():
-            return mlflow.sklearn.load_model(model_uri)
+            return loader(model_uri)
     except Exception as exc:
         raise RegistryError(
             f"cannot load model {model_uri}: {_first_line(exc)}",

@@ -6,6 +6,7 @@ the deprecated stages. The alias history is kept as a JSON tag on the registered
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -145,70 +146,70 @@ class MlflowRegistry:
         )
         return _to_version(mv)
 
+    def _cas(self) -> contextlib.AbstractContextManager[Any]:
+        """MLflow has no atomic compare-and-set, so check and move are as close as two calls can
+        be; on the local SQLite store a file lock makes them atomic."""
+        from cml_bot.tracking import STATE_DIR, _file_lock, is_local_sqlite
+
+        if is_local_sqlite(self.tracker.tracking_uri):
+            return _file_lock(self.tracker.root / STATE_DIR / "alias.lock")
+        return contextlib.nullcontext()
+
     def move_alias(
         self, alias: str, version: str, *, expected: str | None, reason: str = ""
     ) -> AliasMove:
-        """Compare-and-set: move ``alias`` to ``version`` only if it still points at ``expected``.
-
-        MLflow has no atomic CAS, so the check and the move are as close as two calls can be and
-        the result is read back; on the local SQLite store a file lock makes it atomic.
-        """
-        from cml_bot.tracking import STATE_DIR, _file_lock, is_local_sqlite
-
-        lock = (
-            _file_lock(self.tracker.root / STATE_DIR / "alias.lock")
-            if is_local_sqlite(self.tracker.tracking_uri)
-            else None
-        )
-        if lock:
-            with lock:
-                return self._move(alias, version, expected, reason)
-        return self._move(alias, version, expected, reason)
-
-    def _move(self, alias: str, version: str, expected: str | None, reason: str) -> AliasMove:
-        client = self.tracker.client
-        current = self.champion(alias)
-        current_v = current.version if current else None
-        if current_v != expected:
-            raise AliasConflict(
-                f"'{alias}' moved to v{current_v} while this run expected v{expected}",
-                fix="someone else promoted first; re-run to compare against the new champion",
+        """Compare-and-set: move ``alias`` to ``version`` only if it is still at ``expected``."""
+        with self._cas():
+            current = self.champion(alias)
+            current_v = current.version if current else None
+            if current_v != expected:
+                raise AliasConflict(
+                    f"'{alias}' moved to v{current_v} while this run expected v{expected}",
+                    fix="someone else promoted first; re-run to compare against the new champion",
+                )
+            self._call(
+                "moving the alias",
+                self.tracker.client.set_registered_model_alias,
+                self.name,
+                alias,
+                str(version),
             )
-        self._call(
-            "moving the alias", client.set_registered_model_alias, self.name, alias, str(version)
-        )
-        move = AliasMove(
-            alias=alias, version=str(version), previous=current_v, at=_now(), reason=reason
-        )
-        history = [*self.alias_history(alias)[-(HISTORY_KEEP - 1) :], move]
-        self._call(
-            "recording the alias history",
-            client.set_registered_model_tag,
-            self.name,
-            HISTORY_TAG + alias,
-            json.dumps([m.__dict__ for m in history]),
-        )
-        return move
+            return self._record(
+                AliasMove(
+                    alias=alias, version=str(version), previous=current_v, at=_now(), reason=reason
+                )
+            )
 
     def remove_alias(self, alias: str, *, expected: str, reason: str = "") -> None:
         """Undo a first promotion: drop ``alias`` if it still points at ``expected``."""
-        current = self.champion(alias)
-        if current is None or current.version != expected:
-            raise AliasConflict(
-                f"'{alias}' no longer points at v{expected}",
-                fix="someone else promoted meanwhile; theirs stands",
+        with self._cas():
+            current = self.champion(alias)
+            if current is None or current.version != expected:
+                raise AliasConflict(
+                    f"'{alias}' no longer points at v{expected}",
+                    fix="someone else promoted meanwhile; theirs stands",
+                )
+            self._call(
+                "removing the alias",
+                self.tracker.client.delete_registered_model_alias,
+                self.name,
+                alias,
             )
-        client = self.tracker.client
-        self._call("removing the alias", client.delete_registered_model_alias, self.name, alias)
-        move = AliasMove(alias=alias, version="", previous=expected, at=_now(), reason=reason)
-        history = [*self.alias_history(alias)[-(HISTORY_KEEP - 1) :], move]
+            self._record(
+                AliasMove(alias=alias, version="", previous=expected, at=_now(), reason=reason)
+            )
+
+    def _record(self, move: AliasMove) -> AliasMove:
+        """Append a move to the alias history (a JSON tag on the registered model)."""
+        history = [*self.alias_history(move.alias)[-(HISTORY_KEEP - 1) :], move]
         self._call(
             "recording the alias history",
-            client.set_registered_model_tag,
+            self.tracker.client.set_registered_model_tag,
             self.name,
-            HISTORY_TAG + alias,
+            HISTORY_TAG + move.alias,
             json.dumps([m.__dict__ for m in history]),
         )
+        return move
 
     def alias_history(self, alias: str = "champion") -> list[AliasMove]:
         from mlflow.exceptions import MlflowException
