@@ -40,11 +40,16 @@ def main() -> None:
     print(f"trained Ridge(alpha={params['alpha']}) on {len(train)} rows", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    mlflow.sklearn.save_model(model, str(args.out / "model"), serialization_format="skops",
-                              skops_trusted_types=[])
-    pd.DataFrame({"row_id": test["patient"], "label": test["target"],
-                  "prediction": model.predict(test[features])}).to_csv(
-        args.out / "predictions.csv", index=False)
+    mlflow.sklearn.save_model(
+        model, str(args.out / "model"), serialization_format="skops", skops_trusted_types=[]
+    )
+    pd.DataFrame(
+        {
+            "row_id": test["patient"],
+            "label": test["target"],
+            "prediction": model.predict(test[features]),
+        }
+    ).to_csv(args.out / "predictions.csv", index=False)
     (args.out / "params.json").write_text(json.dumps(params))
 
 
