@@ -87,7 +87,7 @@ def deploy(
     for it is reused instead of training again.
     """
     from cml_bot import flow
-    from cml_bot.deploy import merged_comment, rejected_comment, version_tags
+    from cml_bot.deploy import failed_comment, merged_comment, rejected_comment, version_tags
 
     deployer, tracker = deployer_for(settings, gh=gh, run_url=run_url)
     cfg, registry = deployer.cfg, deployer.registry
@@ -138,15 +138,22 @@ def deploy(
             fix="check the tracking store",
         )
     expected = result.baseline.version.version if result.baseline.version else None
-    promoted = deployer.promote(
-        sha=sha,
-        run_id=cand.run.run_id,
-        model_uri=cand.run.model_uri,
-        tags=version_tags(cand, pr),
-        expected=expected,
-        metrics=cand.evaluation.metrics,
-        pr=pr,
-    )
+    try:
+        promoted = deployer.promote(
+            sha=sha,
+            run_id=cand.run.run_id,
+            model_uri=cand.run.model_uri,
+            tags=version_tags(cand, pr),
+            expected=expected,
+            metrics=cand.evaluation.metrics,
+            pr=pr,
+        )
+    except CmlBotError as exc:  # the champion is where it was: say so where people look
+        if gh is not None:
+            _status(gh, cfg, sha, "failure", f"Not deployed: {exc.message}", run_url)
+            if pr is not None:
+                gh.reply(pr, failed_comment(exc, run_url))
+        raise
     if gh is not None:
         state = "success" if promoted.outcome == "deployed" else "failure"
         _status(gh, cfg, sha, state, promoted.message, run_url)

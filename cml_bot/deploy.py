@@ -16,6 +16,7 @@ from typing import Any
 
 from cml_bot.config import Config
 from cml_bot.errors import EXIT_SERVICE, CmlBotError, TrainingError
+from cml_bot.metrics import METRICS
 from cml_bot.progress import Progress
 from cml_bot.registry.base import AliasConflict, ModelVersion
 from cml_bot.tracking import TAG_PREFIX
@@ -291,11 +292,21 @@ def merged_comment(result: DeployResult, flow: Any, run_url: str | None) -> str:
     ]
     if flow is not None:
         rows = [
-            f"| {r['metric']} | {_n(r.get('baseline'))} | {_n(r.get('candidate'))} | "
+            f"| {METRICS[r['metric']].label} | {_n(r.get('baseline'))} | "
+            f"{_n(r.get('candidate'))} | "
             f"{_n(r.get('delta'), signed=True)} |"
             for r in flow.result["metrics"]
         ]
         lines += ["", "| metric | previous | deployed | Δ |", "|---|---|---|---|", *rows]
+    if run_url:
+        lines += ["", f"[Deployment log]({run_url})"]
+    return "\n".join(lines)
+
+
+def failed_comment(exc: CmlBotError, run_url: str | None) -> str:
+    lines = [f"⚠️ **Not deployed**: {exc.message}"]
+    if exc.fix:
+        lines += ["", f"Fix: {exc.fix}"]
     if run_url:
         lines += ["", f"[Deployment log]({run_url})"]
     return "\n".join(lines)

@@ -191,8 +191,9 @@ def run_command(
     reader.join(timeout=5)
     if code != 0:
         tail = "\n    ".join(lines[-10:])
+        shown = f"; last lines:\n    {tail}" if lines else " and printed nothing"
         raise TrainingError(
-            f"the command {argv[0]} exited with code {code}; last lines:\n    {tail}",
+            f"the command {argv[0]} exited with code {code}{shown}",
             fix="run the command by hand to see the full error",
         )
     return lines

@@ -178,6 +178,10 @@ def test_a_failing_hook_leaves_the_champion_where_it_was(
     champ, versions = champion(repo)
     assert champ == "1" and versions == ["1", "2"]  # v2 registered, never left as champion
     assert deployments(emu)[-1] == (sha, ["in_progress", "failure"])
+    failed = [st for st in emu.state.statuses_for(sha)]
+    assert [(st.context, st.state) for st in failed] == [
+        ("cml-bot/tumor-classifier/deploy", "failure")
+    ]
 
 
 def test_first_deployment_with_a_failing_hook_leaves_no_champion(
