@@ -57,9 +57,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def emulator(project: Project) -> Iterator[EmulatorProcess]:
-    """``python -m tests.emulator`` seeded with the repository, its pull requests and token."""
-    proc = EmulatorProcess(seed=emulator_seed(project), workdir=project.work)
+def emulator(project: Project, request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]:
+    """``python -m tests.emulator`` seeded with the repository, its pull requests and token.
+
+    One per test module; its seed, log and final state are in ``work/emulator-<module>/``.
+    """
+    workdir = project.work / f"emulator-{request.module.__name__.rsplit('.', 1)[-1]}"
+    workdir.mkdir(exist_ok=True)
+    proc = EmulatorProcess(seed=emulator_seed(project), workdir=workdir)
     proc.start()
     try:
         yield proc

@@ -9,8 +9,10 @@
 * :func:`emulator_seed` is what the ``emulator`` fixture (``python -m tests.emulator``) starts
   with: that repository, its commits, the two pull requests and the one token the runs use (any
   other token is 401).
-* :func:`run_act` checks a head commit out and runs ``act pull_request`` in self-hosted mode with
-  an event made from GitHub's own ``opened``/``synchronize``/``reopened`` example payloads.
+* :func:`run_act` checks a commit out and runs ``act <event>`` in self-hosted mode with an event
+  made from GitHub's own example payloads: ``pull_request`` (:func:`pull_request_event`),
+  ``issue_comment`` (:func:`issue_comment_event`, the slash-command workflow) and ``push``
+  (:func:`push_event`, the deploy-on-merge workflow).
 
 Nothing leaves 127.0.0.1: the only API the runs reach is the emulator (``GITHUB_API_URL``);
 ``actions/checkout`` is done by ``act`` itself (a copy of the working tree, ``.git`` included);
@@ -38,7 +40,8 @@ from tests.emulator import EmulatorClient, EmulatorProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "breast-cancer"
-WEBHOOKS = REPO_ROOT / "tests" / "fixtures" / "webhooks" / "pull_request.json"
+WEBHOOKS_DIR = REPO_ROOT / "tests" / "fixtures" / "webhooks"
+WEBHOOKS = WEBHOOKS_DIR / "pull_request.json"
 
 FULL_NAME = "octo-org/tumor-model"
 REMOTE_URL = f"https://github.com/{FULL_NAME}.git"
@@ -93,6 +96,91 @@ jobs:
           echo "e2e-output report-path=$REPORT_PATH"
           echo "e2e-output result-path=$RESULT_PATH"
 """
+
+
+# docs/workflows.md section 2, as act runs it: the action is `./`, the tracking URI comes from a
+# variable. `issue_comment` workflows run on the default branch's checkout.
+COMMANDS_WORKFLOW_PATH = ".github/workflows/cml-bot-commands.yml"
+COMMANDS_WORKFLOW = """\
+name: cml-bot commands
+on:
+  issue_comment:
+    types: [created]               # edited and deleted comments never fire
+permissions: {}
+concurrency:                       # one command at a time per PR; later ones wait their turn
+  group: cml-bot-pr-${{ github.event.issue.number }}
+  cancel-in-progress: false
+jobs:
+  command:
+    # cheap filter so ordinary comments do not start a runner; cml-bot checks everything again
+    if: github.event.issue.pull_request && startsWith(github.event.comment.body, '/')
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      pull-requests: write         # replies, reactions, the report
+      issues: write                # reactions on comments
+      statuses: write
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0           # cml-bot fetches refs/pull/N/head into a worktree
+      - id: bot
+        uses: ./
+        with:
+          mlflow-tracking-uri: ${{ vars.CML_BOT_TRACKING_URI }}
+      - name: Show the outputs
+        if: always()
+        env:
+          VERDICT: ${{ steps.bot.outputs.verdict }}
+          COMMENT_URL: ${{ steps.bot.outputs.comment-url }}
+        run: |
+          echo "e2e-output verdict=$VERDICT"
+          echo "e2e-output comment-url=$COMMENT_URL"
+"""
+
+# Deploy on merge: every push to main. No `environment:` (act has no environments); the
+# concurrency group keeps two merges from promoting at once on GitHub.
+DEPLOY_WORKFLOW_PATH = ".github/workflows/cml-bot-deploy.yml"
+DEPLOY_WORKFLOW = """\
+name: cml-bot deploy
+on:
+  push:
+    branches: [main]
+permissions: {}
+concurrency:
+  group: cml-bot-deploy
+  cancel-in-progress: false
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      deployments: write           # the GitHub Deployment and its statuses
+      pull-requests: write         # the comment on the merged PR
+      statuses: write              # the cml-bot/<model>/deploy commit status
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0           # ancestry checks when two merges race for the champion
+      - id: bot
+        uses: ./
+        with:
+          mlflow-tracking-uri: ${{ vars.CML_BOT_TRACKING_URI }}
+      - name: Show the outputs
+        if: always()
+        env:
+          VERDICT: ${{ steps.bot.outputs.verdict }}
+          MODEL_URI: ${{ steps.bot.outputs.model-uri }}
+        run: |
+          echo "e2e-output verdict=$VERDICT"
+          echo "e2e-output model-uri=$MODEL_URI"
+"""
+
+WORKFLOWS = {
+    ".github/workflows/cml-bot.yml": WORKFLOW,
+    COMMANDS_WORKFLOW_PATH: COMMANDS_WORKFLOW,
+    DEPLOY_WORKFLOW_PATH: DEPLOY_WORKFLOW,
+}
 
 
 def find_act() -> str | None:
@@ -187,9 +275,10 @@ def build_repo(repo: Path) -> dict[str, str]:
     shutil.copy2(EXAMPLE / "cml-bot.yaml", repo / "cml-bot.yaml")
     shutil.copytree(EXAMPLE / "data", repo / "data", ignore=ignore)
     (repo / ".gitignore").write_text(".cml-bot/\n__pycache__/\n", encoding="utf-8")
-    workflow = repo / ".github" / "workflows" / "cml-bot.yml"
-    workflow.parent.mkdir(parents=True)
-    workflow.write_text(WORKFLOW, encoding="utf-8")
+    for name, text in WORKFLOWS.items():
+        workflow = repo / name
+        workflow.parent.mkdir(parents=True, exist_ok=True)
+        workflow.write_text(text, encoding="utf-8")
 
     git(repo, "init", "-q", "-b", "main")
     git(repo, "remote", "add", "origin", REMOTE_URL)
@@ -293,6 +382,49 @@ def push_head(client: EmulatorClient, pull: Pull, head_sha: str, base_sha: str) 
     )
 
 
+def repo_state(client: EmulatorClient) -> dict[str, Any]:
+    """The emulator's stored repository (comments, statuses, deployments, ...), as JSON."""
+    return client.state()["repos"][FULL_NAME]
+
+
+def seed_comment(client: EmulatorClient, pull: Pull, body: str, user: str) -> int:
+    """A user's comment on the PR, as GitHub stores it before delivering the event; its id."""
+    client.seed(
+        {
+            "repos": [
+                {
+                    "full_name": FULL_NAME,
+                    "comments": [{"issue_number": pull.number, "body": body, "user": user}],
+                }
+            ]
+        }
+    )
+    mine = [
+        c
+        for c in repo_state(client)["comments"].values()
+        if c["issue_number"] == pull.number and c["user"] == user and c["body"] == body
+    ]
+    return int(max(c["id"] for c in mine))
+
+
+def merge_pull(client: EmulatorClient, pull: Pull, *, head_sha: str, base_sha: str) -> None:
+    """What merging ``pull`` (fast-forward, so ``head_sha`` is the new main) does on GitHub."""
+    seed = _pull_seed(pull, head_sha, base_sha)
+    seed.update(state="closed", merged=True)
+    client.seed(
+        {
+            "repos": [
+                {
+                    "full_name": FULL_NAME,
+                    "commits": [{"sha": head_sha, "parents": [base_sha]}],
+                    "refs": {"refs/heads/main": head_sha},
+                    "pulls": [seed],
+                }
+            ]
+        }
+    )
+
+
 # --------------------------------------------------------------------------- events and act
 
 STAND_IN = """\
@@ -332,18 +464,8 @@ def pull_request_event(
     """GitHub's own example payload for ``action`` (the first one), pointed at our repository."""
     examples = json.loads(WEBHOOKS.read_text(encoding="utf-8"))
     event = copy.deepcopy(next(e for e in examples if e["action"] == action))
-    owner, name = FULL_NAME.split("/")
-    repository = event["repository"]
-    repository.update(
-        name=name,
-        full_name=FULL_NAME,
-        html_url=f"https://github.com/{FULL_NAME}",
-        url=f"https://api.github.com/repos/{FULL_NAME}",
-        clone_url=REMOTE_URL,
-        default_branch="main",
-        private=False,
-    )
-    repository["owner"].update(login=owner, type="Organization")
+    owner = FULL_NAME.split("/")[0]
+    repository = _retarget(event["repository"])
     event["number"] = pull.number
     pr = event["pull_request"]
     pr.update(
@@ -360,6 +482,111 @@ def pull_request_event(
         pr[side]["user"] = copy.deepcopy(repository["owner"])
     if action == "synchronize":
         event["before"], event["after"] = before or base_sha, head_sha
+    return event
+
+
+def _retarget(repository: dict[str, Any]) -> dict[str, Any]:
+    """An example payload's ``repository``, pointed at our repository (in place)."""
+    owner, name = FULL_NAME.split("/")
+    repository.update(
+        name=name,
+        full_name=FULL_NAME,
+        html_url=f"https://github.com/{FULL_NAME}",
+        url=f"https://api.github.com/repos/{FULL_NAME}",
+        clone_url=REMOTE_URL,
+        default_branch="main",
+        private=False,
+    )
+    if "master_branch" in repository:  # push payloads
+        repository["master_branch"] = "main"
+    repository["owner"].update(login=owner, type="Organization")
+    if "name" in repository["owner"]:  # push payloads give the owner a name and an email
+        repository["owner"]["name"] = owner
+    return repository
+
+
+def _user(user: dict[str, Any], login: str) -> dict[str, Any]:
+    user.update(
+        login=login,
+        type="User",
+        url=f"https://api.github.com/users/{login}",
+        html_url=f"https://github.com/{login}",
+    )
+    return user
+
+
+def issue_comment_event(
+    action: str,
+    pull: Pull,
+    *,
+    comment_id: int,
+    body: str,
+    user: str,
+    previous_body: str | None = None,
+) -> dict[str, Any]:
+    """GitHub's own ``issue_comment`` example for ``action`` (``created``/``edited``), made a
+    comment by ``user`` on the pull request ``pull`` (GitHub's examples are on an issue)."""
+    examples = json.loads((WEBHOOKS_DIR / "issue_comment.json").read_text(encoding="utf-8"))
+    event = copy.deepcopy(
+        next(e for e in examples if e["action"] == action and "reactions" in e["comment"])
+    )
+    _retarget(event["repository"])
+    html = f"https://github.com/{FULL_NAME}/pull/{pull.number}"
+    api = f"https://api.github.com/repos/{FULL_NAME}"
+    issue = event["issue"]
+    issue.update(
+        number=pull.number,
+        title=pull.title,
+        state="open",
+        html_url=html,
+        url=f"{api}/issues/{pull.number}",
+        comments_url=f"{api}/issues/{pull.number}/comments",
+        pull_request={
+            "url": f"{api}/pulls/{pull.number}",
+            "html_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "merged_at": None,
+        },
+    )
+    _user(issue["user"], AUTHOR)
+    comment = event["comment"]
+    comment.update(
+        id=comment_id,
+        body=body,
+        html_url=f"{html}#issuecomment-{comment_id}",
+        url=f"{api}/issues/comments/{comment_id}",
+        issue_url=f"{api}/issues/{pull.number}",
+    )
+    _user(comment["user"], user)
+    _user(event["sender"], user)
+    if action == "edited":
+        event["changes"] = {"body": {"from": previous_body or ""}}
+    return event
+
+
+def push_event(*, after: str, before: str) -> dict[str, Any]:
+    """GitHub's own example of a push to a branch, made the push of ``after`` to ``main``."""
+    examples = json.loads((WEBHOOKS_DIR / "push.json").read_text(encoding="utf-8"))
+    event = copy.deepcopy(
+        next(e for e in examples if e["ref"].startswith("refs/heads/") and not e["deleted"])
+    )
+    _retarget(event["repository"])
+    head = event["head_commit"]
+    head.update(id=after, url=f"https://github.com/{FULL_NAME}/commit/{after}")
+    event.update(
+        ref="refs/heads/main",
+        before=before,
+        after=after,
+        created=False,
+        deleted=False,
+        forced=False,
+        base_ref=None,
+        compare=f"https://github.com/{FULL_NAME}/compare/{before[:12]}...{after[:12]}",
+        commits=[copy.deepcopy(head)],
+    )
+    _user(event["sender"], AUTHOR)
+    event["pusher"] = {"name": AUTHOR, "email": f"{AUTHOR.lower()}@example.com"}
     return event
 
 
@@ -395,8 +622,17 @@ def run_act(
     branch: str,
     fail_on_gate: bool = True,
     label: str,
+    event_name: str = "pull_request",
+    workflow: str = ".github/workflows/cml-bot.yml",
+    tracking_uri: str | None = None,
+    env: dict[str, str] | None = None,
+    actor: str = AUTHOR,
 ) -> ActRun:
-    """Check ``checkout`` out as ``branch`` and run the workflow for ``event`` with act."""
+    """Check ``checkout`` out as ``branch`` and run ``workflow`` for ``event`` with act.
+
+    ``tracking_uri``: the MLflow store the action uses (default: the session's, with champion
+    v1); ``env``: more variables for the job (act's ``--env``); ``actor``: ``github.actor``.
+    """
     assert ACT is not None
     repo, work = project.repo, project.work
     git(repo, "checkout", "-q", "-B", branch, checkout)
@@ -406,11 +642,11 @@ def run_act(
     before = len(emulator.client.requests())
     cmd = [
         ACT,
-        "pull_request",
+        event_name,
         "--eventpath",
         str(event_path),
         "--workflows",
-        ".github/workflows/cml-bot.yml",
+        workflow,
         "--platform",
         "ubuntu-latest=-self-hosted",  # run on this machine, no Docker
         "--secret",
@@ -420,21 +656,22 @@ def run_act(
         "--var",
         f"CML_BOT_FAIL_ON_GATE={'true' if fail_on_gate else 'false'}",
         "--var",
-        f"CML_BOT_TRACKING_URI={project.tracking_uri}",
+        f"CML_BOT_TRACKING_URI={tracking_uri or project.tracking_uri}",
+        *[arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")],
         "--no-cache-server",  # act's cache server would listen on an outbound address
         "--action-cache-path",
         str(ACT_CACHE),
         "--rm",  # remove the job's workspace when the job fails too
         *stand_ins(work, repo / "action.yml"),  # no clone of actions/setup-python
         "--actor",
-        AUTHOR,
+        actor,
     ]
-    env = {**clean_env(), "ACT_DISABLE_VERSION_CHECK": "1"}  # no notice check on the web
+    act_env = {**clean_env(), "ACT_DISABLE_VERSION_CHECK": "1"}  # no notice check on the web
     started = time.monotonic()
     done = subprocess.run(
         cmd,
         cwd=repo,
-        env=env,
+        env=act_env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -472,3 +709,29 @@ def _short(requests: list[dict[str, Any]]) -> list[str]:
 
 def tail(run: ActRun, lines: int = 80) -> str:
     return "\n".join(run.log.splitlines()[-lines:])
+
+
+def api_calls(run: ActRun) -> list[str]:
+    """``METHOD /path`` of each request of the run, the repository prefix left out."""
+    return _short(run.requests)
+
+
+def writes(run: ActRun) -> list[dict[str, Any]]:
+    return [r for r in run.requests if r["method"] not in ("GET", "HEAD")]
+
+
+def check_contract(run: ActRun, emulator: EmulatorProcess, *, counted: bool = True) -> None:
+    """What every run must do: only our token, within GitHub's contract, no secret in the log.
+
+    ``counted``: cml-bot printed "N GitHub API calls" and N is what the emulator saw.
+    """
+    assert {r["actor"] for r in run.requests} <= {BOT}, run.describe()
+    assert all(r["status"] != 401 for r in run.requests), run.describe()
+    assert TOKEN not in run.log, "the token was printed in the job log"
+    assert "git clone" not in run.log, "act tried to fetch an action from github.com"
+    if counted:
+        assert run.reported_calls == len(run.requests), (
+            f"cml-bot counted {run.reported_calls} calls, the emulator saw {len(run.requests)}\n"
+            + run.describe()
+        )
+    assert emulator.client.violations() == []
