@@ -159,7 +159,8 @@ def default_base_ref(root: Path) -> str:
             return base
     raise CmlBotError(
         "cannot find the default branch to compare with",
-        fix="pass --base REF, or fetch the base branch (actions/checkout with fetch-depth: 0)",
+        fix="pass --base REF, or fetch the base branch (actions/checkout with fetch-depth: 0; "
+        "docs/troubleshooting.md#shallow-checkout)",
         exit_code=2,
     )
 

@@ -428,6 +428,107 @@ def models(config_path: Path, as_json: bool) -> None:
     )
 
 
+@main.command()
+@config_option
+@click.option("--task", type=click.Choice(["classification", "regression"]), default=None)
+@click.option(
+    "--data",
+    default=None,
+    metavar="PATH|sklearn:NAME",
+    help="Training data: a CSV or Parquet file, or a dataset bundled with scikit-learn.",
+)
+@click.option("--target", default=None, help="The label column (default: guessed from the data).")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="SCORER",
+    help="A scikit-learn scorer name. Repeatable; default by task.",
+)
+@click.option("--model-name", default=None, help="Registered model name (default: the repo's).")
+@click.option("--id-column", default=None, help="A column with stable row ids (default: found).")
+@click.option(
+    "--action-ref",
+    default=None,
+    metavar="OWNER/REPO@SHA",
+    help="The cml-bot action the workflows use; pin it to a full commit SHA you reviewed. "
+    "Default: cml-bot/cml-bot@v<this version> (marked NOT PINNED in the files).",
+)
+@click.option(
+    "--default-branch",
+    default=None,
+    help="Branch whose pushes deploy (default: origin's HEAD, else main).",
+)
+@click.option("--yes", "-y", is_flag=True, help="Ask nothing: flags, else defaults.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@handle_errors
+def init(
+    config_path: Path,
+    task: str | None,
+    data: str | None,
+    target: str | None,
+    metrics: tuple[str, ...],
+    model_name: str | None,
+    id_column: str | None,
+    action_ref: str | None,
+    default_branch: str | None,
+    yes: bool,
+    force: bool,
+) -> None:
+    """Write a commented cml-bot.yaml and the PR, slash-command and deploy workflows.
+
+    Asks for what the flags do not give (nothing with --yes), validates the config before
+    writing, and refuses to overwrite existing files without --force (exit 2).
+    """
+    from cml_bot import init as setup
+
+    lay = setup.layout(config_path)
+    setup.refuse_existing(lay, force)
+
+    def ask(question: str, default: str | None, choices: Any) -> str:
+        kind = click.Choice(list(choices)) if choices else str
+        shown = bool(choices) and len(choices) <= 8
+        return str(click.prompt(question, default=default, type=kind, show_choices=shown))
+
+    answers = setup.gather(
+        setup.Answers(data, target, task, list(metrics), model_name, id_column),
+        lay,
+        None if yes else ask,
+    )
+    planned = setup.plan(
+        answers, lay, action_ref=action_ref or setup.DEFAULT_ACTION_REF, branch=default_branch
+    )
+    click.echo(setup.next_steps(planned, setup.write(planned, force=force)))
+
+
+@main.command()
+@config_option
+@click.option(
+    "--token-env",
+    default="GITHUB_TOKEN",
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding a GitHub token to check against GITHUB_API_URL.",
+)
+@click.option(
+    "--repository",
+    default=None,
+    metavar="OWNER/NAME",
+    help="Repository to check the token against (default: GITHUB_REPOSITORY, else origin).",
+)
+@handle_errors
+def doctor(config_path: Path, token_env: str, repository: str | None) -> None:
+    """Check this repository's setup: config, data, git, workflows (permissions, pinned
+    actions), the GitHub token, the tracking store. Exit 0 when nothing failed, else 1."""
+    from cml_bot import doctor as checks
+
+    found = checks.run(
+        checks.Inputs(config_path=config_path, token_env=token_env, repository=repository)
+    )
+    click.echo(checks.render(found, config_path))
+    sys.exit(checks.exit_code(found))
+
+
 def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
     if verdict == "fail" and not no_fail:
         sys.exit(EXIT_GATE_FAILED)

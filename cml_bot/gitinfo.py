@@ -41,7 +41,7 @@ def git(args: list[str], cwd: Path, check: bool = True) -> str:
         raise CmlBotError(
             f"git {' '.join(args)} failed: {done.stderr.strip()}",
             fix="run inside a git repository with the refs fetched "
-            "(actions/checkout with fetch-depth: 0)",
+            "(actions/checkout with fetch-depth: 0; docs/troubleshooting.md#shallow-checkout)",
             exit_code=EXIT_CONFIG,
         )
     return done.stdout.strip()

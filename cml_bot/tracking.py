@@ -112,7 +112,7 @@ class Tracker:
                 f" {_first_line(exc)}",
                 fix="check registry.tracking_uri / MLFLOW_TRACKING_URI and that "
                 "the server is up; credentials go in MLFLOW_TRACKING_USERNAME/"
-                "MLFLOW_TRACKING_PASSWORD",
+                "MLFLOW_TRACKING_PASSWORD (docs/troubleshooting.md#cannot-open-the-mlflow-store)",
             ) from None
         self._client, self._experiment_id = client, exp_id
 
@@ -164,7 +164,8 @@ class Tracker:
         except Exception as exc:
             raise RegistryError(
                 f"logging the run to {_safe_uri(self.tracking_uri)} failed: {_first_line(exc)}",
-                fix="check the tracking store is reachable and writable",
+                fix="check the tracking store is reachable and writable "
+                "(docs/troubleshooting.md#cannot-open-the-mlflow-store)",
             ) from None
         del client
         return LoggedRun(
@@ -191,7 +192,8 @@ def find_candidate(tracker: Tracker, sha: str) -> tuple[LoggedRun, dict[str, str
         raise RegistryError(
             f"searching {_safe_uri(tracker.tracking_uri)} for the run of {sha[:7]} failed: "
             f"{_first_line(exc)}",
-            fix="check the tracking server is reachable",
+            fix="check the tracking server is reachable "
+            "(docs/troubleshooting.md#cannot-open-the-mlflow-store)",
         ) from None
     if not runs:
         return None
@@ -276,7 +278,8 @@ def _load(loader: Any, model_uri: str, tracking_uri: str) -> Any:
     except Exception as exc:
         raise RegistryError(
             f"cannot load model {model_uri}: {_first_line(exc)}",
-            fix="check the registry has that version and its artifacts",
+            fix="check the registry has that version and its artifacts "
+            "(docs/troubleshooting.md#model-loading-refused)",
         ) from None
 
 
