@@ -157,7 +157,7 @@ def train_candidate(
     git: GitInfo,
     progress: Progress,
     role: str = "candidate",
-    echo: Any = print,
+    echo: Any = None,
 ) -> Outcome:
     """Train with ``train.params`` + overrides, evaluate, save, and log one MLflow run."""
     out_dir.mkdir(parents=True, exist_ok=True)

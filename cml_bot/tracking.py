@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,22 +33,6 @@ def default_tracking_uri(configured: str | None, env: Mapping[str, str], root: P
 
 def is_local_sqlite(uri: str) -> bool:
     return uri.startswith("sqlite:///")
-
-
-@contextlib.contextmanager
-def allow_model_loading() -> Iterator[None]:
-    """MLflow refuses to deserialize models unless told to; cml-bot loads only models from its own
-    registry (written by cml-bot after the gates passed), so it allows it for that call only."""
-    key = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
-    old = os.environ.get(key)
-    os.environ[key] = "true"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
 
 
 @dataclass(frozen=True)
@@ -273,8 +256,7 @@ def _load(loader: Any, model_uri: str, tracking_uri: str) -> Any:
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
-        with allow_model_loading():
-            return loader(model_uri)
+        return loader(model_uri)
     except Exception as exc:
         raise RegistryError(
             f"cannot load model {model_uri}: {_first_line(exc)}",

@@ -154,6 +154,11 @@ def _stream(pipe: Any, sink: Callable[[str], None], lines: list[str]) -> None:
         sink(line)
 
 
+def to_stderr(line: str) -> None:
+    """A training command's own output goes to stderr: stdout carries only the report."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def run_command(
     argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, echo: Callable[[str], None]
 ) -> list[str]:
@@ -186,7 +191,8 @@ def run_command(
         reader.join(timeout=5)
         raise TrainingError(
             f"the command {argv[0]} did not finish within {timeout:g} s",
-            fix="make it faster, or raise train.timeout",
+            fix="make it faster, or raise train.timeout "
+            "(docs/troubleshooting.md#training-command-timed-out)",
         ) from None
     reader.join(timeout=5)
     if code != 0:
@@ -200,7 +206,7 @@ def run_command(
 
 
 def train_command(
-    cfg: Config, params: dict[str, Any], output_dir: Path, echo: Callable[[str], None] = print
+    cfg: Config, params: dict[str, Any], output_dir: Path, echo: Callable[[str], None] | None = None
 ) -> TrainedModel:
     """Run ``train.command``; it must write ``model/`` (an MLflow model) and ``predictions.csv``.
 
@@ -228,7 +234,9 @@ def train_command(
         "CML_BOT_SEED": values["seed"],
     }
     start = time.perf_counter()
-    log = run_command(argv, cwd=cfg.root, env=env, timeout=cfg.train.timeout, echo=echo)
+    log = run_command(
+        argv, cwd=cfg.root, env=env, timeout=cfg.train.timeout, echo=echo or to_stderr
+    )
     seconds = time.perf_counter() - start
     predictions = output_dir / "predictions.csv"
     if not predictions.is_file():
@@ -267,7 +275,7 @@ def train(
     dataset: Dataset | None,
     params: dict[str, Any],
     output_dir: Path,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
 ) -> TrainedModel:
     if cfg.train.command is not None:
         return train_command(cfg, params, output_dir, echo)
