@@ -59,12 +59,32 @@ def make_tracker(cfg: Config, env: Mapping[str, str]) -> Any:
     return Tracker(uri, cfg.model.name, cfg.root)
 
 
+def registry_backend(cfg: Config, env: Mapping[str, str]) -> str:
+    """``auto``: mlflow when a tracking URI is configured, github inside Actions, else the
+    embedded store (mlflow on local SQLite)."""
+    if cfg.registry.backend != "auto":
+        return cfg.registry.backend
+    if cfg.registry.tracking_uri or env.get("MLFLOW_TRACKING_URI"):
+        return "mlflow"
+    return "github" if env.get("GITHUB_ACTIONS") == "true" else "mlflow"
+
+
 def make_registry(cfg: Config, env: Mapping[str, str], tracker: Any = None) -> Any:
-    if cfg.registry.backend == "github":
-        raise ConfigError(
-            "registry.backend 'github' is not available in this version",
-            fix="use backend: mlflow (or auto) for now",
-        )
+    if registry_backend(cfg, env) == "github":
+        from cml_bot.github import GitHubClient
+        from cml_bot.registry.github_backend import GitHubRegistry
+
+        token = env.get("CML_BOT_GITHUB_TOKEN") or env.get("GITHUB_TOKEN")
+        repository = env.get("GITHUB_REPOSITORY")
+        if not token or not repository:
+            raise ConfigError(
+                "registry.backend 'github' keeps models in this repository's Releases and needs "
+                "GITHUB_REPOSITORY and a token",
+                fix="run inside GitHub Actions with `github-token`, or set registry.backend: "
+                "mlflow (with registry.tracking_uri for a team server)",
+            )
+        api = env.get("GITHUB_API_URL") or "https://api.github.com"
+        return GitHubRegistry(GitHubClient(token, repository, api_url=api), cfg.model.name)
     from cml_bot.registry.mlflow_backend import MlflowRegistry
 
     return MlflowRegistry(tracker or make_tracker(cfg, env))

@@ -87,7 +87,15 @@ def deploy(
     for it is reused instead of training again.
     """
     from cml_bot import flow
-    from cml_bot.deploy import failed_comment, merged_comment, rejected_comment, version_tags
+    from cml_bot.deploy import (
+        failed_comment,
+        merged_comment,
+        model_dir_of,
+        rejected_comment,
+        version_tags,
+    )
+    from cml_bot.pipeline import run_tags
+    from cml_bot.tracking import TAG_PREFIX
 
     deployer, tracker = deployer_for(settings, gh=gh, run_url=run_url)
     cfg, registry = deployer.cfg, deployer.registry
@@ -138,12 +146,18 @@ def deploy(
             fix="check the tracking store",
         )
     expected = result.baseline.version.version if result.baseline.version else None
+    model_uri, tags = cand.run.model_uri, version_tags(cand, pr)
+    if not model_uri.startswith(("runs:/", "models:/")) or hasattr(registry, "download_model"):
+        # a registry that keeps files (GitHub Releases) takes the model folder and predictions
+        model_uri = str(model_dir_of(cand))
+        tags = {**run_tags(cfg, cand), **tags}  # it has no run to copy them from
+        tags[TAG_PREFIX + "predictions"] = str(cand.out_dir / "predictions.csv")
     try:
         promoted = deployer.promote(
             sha=sha,
             run_id=cand.run.run_id,
-            model_uri=cand.run.model_uri,
-            tags=version_tags(cand, pr),
+            model_uri=model_uri,
+            tags=tags,
             expected=expected,
             metrics=cand.evaluation.metrics,
             pr=pr,

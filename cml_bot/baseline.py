@@ -112,7 +112,7 @@ def _champion(
                 f"(fingerprint {version.fingerprint or 'unknown'} → {current}), so v"
                 f"{version.version} was re-scored on the current rows."
             )
-        evaluation = score_registered(cfg, version, tracker, dest, progress)
+        evaluation = score_registered(cfg, version, tracker, dest, progress, registry=registry)
     size = version.metrics.get("model_size_bytes")
     evaluation.model_size_bytes = int(size) if size is not None else None
     outcome = Outcome(

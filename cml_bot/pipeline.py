@@ -78,7 +78,7 @@ def _jsonable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
+def run_tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
     """The ``cml_bot.*`` tags of a run; the registry copies them onto the version it makes."""
     e = outcome.evaluation
     tags = {
@@ -225,7 +225,7 @@ def _log(
         run_name=f"{outcome.role}-{(outcome.git.sha or 'local')[:7]}",
         params=outcome.params,
         metrics=metrics,
-        tags=_tags(cfg, outcome),
+        tags=run_tags(cfg, outcome),
         model=trained.estimator if trained.kind == "sklearn" else None,
         model_dir=trained.model_dir if trained.kind == "command" else None,
         artifacts=[outcome.out_dir / "predictions.csv", outcome.out_dir / "metrics.json"],
@@ -255,8 +255,12 @@ def score_registered(
     out_dir: Path,
     progress: Progress,
     dataset: Dataset | None = None,
+    registry: Any = None,
 ) -> ev.Evaluation:
-    """Load a registered model and score it on the current evaluation rows."""
+    """Load a registered model and score it on the current evaluation rows.
+
+    A registry that keeps models as files (the GitHub Releases backend) downloads the version
+    first; MLflow loads ``models:/`` and ``runs:/`` URIs itself."""
     from cml_bot import tracking
 
     if dataset is None:
@@ -268,12 +272,15 @@ def score_registered(
         dataset = load_dataset(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     with progress.step(f"loading {cfg.model.name} v{version.version}"):
+        uri = version.model_uri
+        if hasattr(registry, "download_model"):
+            uri = str(registry.download_model(version, out_dir / "registered"))
         if version.kind == "sklearn":
-            model = tracking.load_sklearn(version.model_uri, tracker.tracking_uri)
+            model = tracking.load_sklearn(uri, tracker.tracking_uri)
             predict_fn = ev.sklearn_predict_fn(model)
             classes = ev.model_classes(model)
         else:
-            pyfunc = tracking.load_pyfunc(version.model_uri, tracker.tracking_uri)
+            pyfunc = tracking.load_pyfunc(uri, tracker.tracking_uri)
 
             def predict_fn(frame: Any) -> Any:
                 import numpy as np

@@ -275,3 +275,66 @@ def test_rollback_and_models_from_the_cli(repo: Path, emu: Emulator, tmp_path: P
         app_deploy.rollback(
             app.Settings(config_path=repo / "cml-bot.yaml", env={}, quiet=True), "v1"
         )
+
+
+def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
+    repo: Path, emu: Emulator, tmp_path: Path
+) -> None:
+    """No tracking URI inside Actions: versions live in GitHub Releases (the zero-infra default),
+    and a later PR run reads the champion from there with a read-only token."""
+    sha = git(repo, "rev-parse", "HEAD")
+    merge(emu, repo, 21, sha)
+    result, code = push(
+        emu,
+        repo,
+        tmp_path,
+        env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out.txt")},
+    )
+    assert code == 0, result.output
+    tags = [r.tag_name for r in emu.state.releases()]
+    assert "cml-bot/tumor-classifier/v1" in tags
+    assert deployments(emu) == [(sha, ["in_progress", "success"])]
+    assert "models" not in (tmp_path / "hook.log").read_text()  # the release's model, not MLflow
+    # a PR run (fork: read-only token) compares against that champion, read from the releases
+    emu.state.add_token("ghs_readonly", read_only=True)
+    head = edit(repo, lambda d: d["train"]["params"].update(max_depth=3), "pr change")
+    emu.state.seed_pull(
+        22,
+        head_sha=head,
+        head_ref="feature",
+        base_ref="main",
+        base_sha=sha,
+        user="mallory",
+        head_repo="mallory/tumor-model",
+    )
+    examples = json.loads((ROOT / "tests/fixtures/webhooks/pull_request.json").read_text())
+    payload = copy.deepcopy(next(e for e in examples if e.get("action") == "opened"))
+    payload.update(number=22)
+    payload["pull_request"].update(number=22, draft=False, state="open")
+    payload["pull_request"]["head"].update(sha=head, ref="feature")
+    payload["pull_request"]["head"]["repo"].update(full_name="mallory/tumor-model", id=999)
+    payload["pull_request"]["base"].update(sha=sha, ref="main")
+    payload["repository"].update(full_name=REPO, default_branch="main")
+    payload["pull_request"]["base"]["repo"].update(full_name=REPO, id=payload["repository"]["id"])
+    event = tmp_path / "pr.json"
+    event.write_text(json.dumps(payload))
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": emu.url,
+        "GITHUB_TOKEN": "ghs_readonly",
+        "MLFLOW_TRACKING_URI": "",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    pr_run = CliRunner().invoke(
+        main,
+        ["run", "-c", str(repo / "cml-bot.yaml"), "-q", "--out", str(tmp_path / "pr-out")],
+        env=env,
+    )
+    assert pr_run.exit_code == 0, pr_run.output
+    result_json = json.loads((tmp_path / "pr-out" / "result.json").read_text())
+    assert result_json["baseline"]["kind"] == "champion"
+    assert result_json["baseline"]["version"] == "1"
+    assert "against champion v1" in (tmp_path / "summary.md").read_text()
