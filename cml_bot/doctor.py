@@ -77,6 +77,13 @@ NEEDS: dict[str, dict[str, str]] = {
 # Not needed for every run, but a feature of that workflow fails without it.
 RECOMMENDED: dict[str, dict[str, tuple[str, str]]] = {
     "issue_comment": {"deployments": ("write", "/deploy and /rollback create deployments")},
+    "push": {
+        "contents": (
+            "write",
+            "the github registry backend (the default inside Actions "
+            "without a tracking URI) keeps versions as Releases and tags",
+        )
+    },
 }
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 PROGRAM_PLACEHOLDERS = ("{python}",)

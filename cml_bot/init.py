@@ -601,7 +601,8 @@ jobs:
     runs-on: ubuntu-latest
     environment: @@ENVIRONMENT@@  # its protection rules and secrets apply to this job
     permissions:
-      contents: read               # check out the merged commit
+      contents: write              # versions as Releases + tags (github backend)
+                                   # (`read` is enough with a team MLflow server)
       deployments: write           # the GitHub Deployment and its statuses
       statuses: write              # the cml-bot/<model>/deploy status on the merge commit
       pull-requests: write         # the comment on the merged pull request
