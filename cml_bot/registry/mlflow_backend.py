@@ -83,7 +83,7 @@ class MlflowRegistry:
         except Exception as exc:
             raise RegistryError(
                 f"MLflow registry at {_safe_uri(self.tracker.tracking_uri)}: "
-                f"{what} failed: {_first_line(exc)}",
+                f"{what} failed: {_first_line(exc, self.tracker.tracking_uri)}",
                 fix="check the tracking server is reachable and that your "
                 "credentials may write to the registry",
             ) from None

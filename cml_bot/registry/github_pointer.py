@@ -1,0 +1,352 @@
+"""The GitHub registry's alias pointer (``champion``): a chain of step tags, moved by
+compare-and-set.
+
+Step ``S`` of alias ``ALIAS`` of model ``NAME`` is the tag ``cml-bot/NAME/alias/ALIAS/S`` at the
+commit of the version it selects, plus a release of that tag whose body records the step as
+JSON in ``<!-- cml-bot:alias {...} -->``. The current target is the step with the highest S.
+
+A compare-and-set that holds on real GitHub
+-------------------------------------------
+
+GitHub's REST API has no conditional write for release bodies or refs: ``PATCH
+/git/refs/{ref}`` takes no expected old value (``force: false`` only refuses non-fast-forward
+updates), and a release body edited with read-modify-write-verify can still lose an update
+(A writes and verifies, then B, which read before A wrote, overwrites A and verifies too). The
+one atomic conditional write it has is *creating* a ref: git refuses to create a ref that
+exists, whatever the timing. So a move is the creation of the next step's tag:
+
+1. read the steps (``GET /git/matching-refs``) and the top step's record: the current target;
+2. if it is not ``expected`` -> :class:`AliasConflict`;
+3. ``POST /git/refs`` for step ``S + 1`` at the target version's commit. 422 ``Reference
+   already exists`` means another writer took step S + 1 after our read -> :class:`AliasConflict`,
+   and the alias is left as that writer set it;
+4. write the step's record (a release of the new tag).
+
+Two movers that both read step S both try step S + 1 and exactly one of them gets it, so no
+promotion is ever lost and a stale ``expected`` never wins. Refs must point at existing
+objects on GitHub, and the API in use cannot create objects, so each step tag points at the
+commit of the version it selects (which exists: that version's tag points at it).
+
+The window: a step tag and its record are two requests. Only the writer that created the tag
+writes its record. If that writer dies in between, readers fall back to the step's commit: the
+one published version tagged at that commit. Only when several versions share that commit
+(retrained without a new commit) *and* the record is missing is the step ambiguous; then
+reads fail with a :class:`RegistryError` naming the tag to delete (which undoes the
+interrupted step) rather than guess. A removal whose record is missing reads as not removed.
+After a write that may or may not have been applied (a reset, a timeout), a step found at our
+own commit is only trusted when that commit maps to our version alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cml_bot.errors import GitHubError, RegistryError
+from cml_bot.github import RefInfo, ReleaseInfo
+from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
+from cml_bot.registry.github_records import (
+    _VERSION,
+    FORMAT,
+    _block,
+    _hidden_json,
+    _md,
+    _now,
+    _number,
+)
+from cml_bot.registry.github_versions import GitHubVersions
+
+log = logging.getLogger("cml_bot.registry.github_backend")  # one logger for the backend
+
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,62}$")
+_ALIAS_BLOCK = re.compile(r"<!--\s*cml-bot:alias\s*(\{.*?\})\s*-->", re.S)
+_WRITE_FIX = (
+    "give the workflow job `permissions: contents: write` (or a token that may push); "
+    "pull requests from forks only get a read-only GITHUB_TOKEN"
+)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One step of an alias pointer: tag ``.../alias/ALIAS/seq`` at ``sha``."""
+
+    seq: int
+    tag: str
+    sha: str
+    version: str | None  # None: the alias was removed at this step
+    previous: str | None
+    at: str
+    reason: str
+    recorded: bool  # False: resolved from the commit because the record is missing
+
+
+class AliasPointer(GitHubVersions):
+    """The aliases of one model name: read, history, compare-and-set moves."""
+
+    def alias_tag(self, alias: str, seq: int) -> str:
+        return f"{self.prefix}/alias/{alias}/{seq}"
+
+    # ------------------------------------------------------------------ reading
+
+    def champion(self, alias: str = "champion") -> ModelVersion | None:
+        """The version ``alias`` points at, or None (3 calls)."""
+        step = self._current(_check_alias(alias))
+        if step is None or step.version is None:
+            return None
+        found = self.get(step.version)
+        if found is None:
+            raise RegistryError(
+                f"'{alias}' of {self.name} points at v{step.version}, which has no published "
+                f"release (tag {step.tag})",
+                fix=f"restore the release {self.version_tag(step.version)}, or move '{alias}' "
+                "to another version",
+            )
+        return found
+
+    def alias_history(self, alias: str = "champion") -> list[AliasMove]:
+        """Every step of ``alias``, oldest first (2 calls + 1 per 100 releases)."""
+        refs = self._alias_refs(_check_alias(alias))
+        if not refs:
+            return []
+        listed = self._call("reading the alias history", self.client.list_releases)
+        releases = {r.tag: r for r in listed if not r.draft}  # a deleted tag's release: a draft
+        moves: list[AliasMove] = []
+        previous: str | None = None
+        for seq in sorted(refs):
+            tag = self.alias_tag(alias, seq)
+            try:
+                step = self._resolve(alias, seq, refs[seq], releases.get(tag))
+            except RegistryError as exc:
+                log.warning("%s", exc.message)
+                moves.append(AliasMove(alias, "?", previous, "", "unrecorded step"))
+                previous = None
+                continue
+            before = step.previous if step.recorded else previous
+            moves.append(AliasMove(alias, step.version or "", before, step.at, step.reason))
+            previous = step.version
+        return moves
+
+    # ------------------------------------------------------------------ moving
+
+    def move_alias(
+        self, alias: str, version: str, *, expected: str | None, reason: str = ""
+    ) -> AliasMove:
+        """Compare-and-set: point ``alias`` at ``version`` only if it still points at
+        ``expected`` (None: at nothing). A lost race is an :class:`AliasConflict`."""
+        _check_alias(alias)
+        number = str(_number(version))
+        current = self._current(alias)
+        current_v = current.version if current else None
+        if current_v != _opt_version(expected):
+            raise AliasConflict(
+                f"'{alias}' of {self.name} points at {_label(current_v)} while this run "
+                f"expected {_label(_opt_version(expected))}",
+                fix="someone else promoted first; re-run to compare against the new champion",
+            )
+        ref = self._call(
+            f"reading the tag of v{number}", self.client.get_ref, f"tags/{self.version_tag(number)}"
+        )
+        if ref is None or self.get(number) is None:
+            raise RegistryError(
+                f"{self.name} has no published v{number} to point '{alias}' at",
+                fix="list the versions with `cml-bot models`",
+            )
+        seq = (current.seq if current else 0) + 1
+        move = AliasMove(alias, number, current_v, _now(), reason)
+        return self._step(alias, seq, ref.sha, move)
+
+    def remove_alias(self, alias: str, *, expected: str, reason: str = "") -> None:
+        """Undo a first promotion: a step to nothing, if ``alias`` still points at ``expected``."""
+        _check_alias(alias)
+        current = self._current(alias)
+        if current is None or current.version != _opt_version(expected):
+            raise AliasConflict(
+                f"'{alias}' of {self.name} no longer points at v{expected}",
+                fix="someone else promoted meanwhile; theirs stands",
+            )
+        move = AliasMove(alias, "", current.version, _now(), reason)
+        self._step(alias, current.seq + 1, current.sha, move)
+
+    def _step(self, alias: str, seq: int, sha: str, move: AliasMove) -> AliasMove:
+        """Take step ``seq`` (create its tag at ``sha``: the compare-and-set), then record it."""
+        tag = self.alias_tag(alias, seq)
+        created = self._call(
+            f"moving '{alias}' (creating the tag {tag})",
+            self.client.create_ref,
+            f"refs/tags/{tag}",
+            sha,
+        )
+        target = move.version or None
+        if created.outcome == "exists":
+            raise AliasConflict(
+                f"'{alias}' of {self.name} moved while this run was setting it to "
+                f"{_label(target)}: another promotion took step {seq} first",
+                fix="someone else promoted first; re-run to compare against the new champion",
+            )
+        if created.outcome == "uncertain":
+            return self._settle(alias, seq, tag, sha, move)
+        try:
+            self._write_record(tag, move, seq)
+        except RegistryError as exc:
+            if target is not None and self._versions_at(sha) == [int(target)]:
+                log.warning("'%s' moved to v%s; its record was not written: %s", alias, target, exc)
+                return move
+            raise RegistryError(
+                f"'{alias}' of {self.name} moved ({tag}) but the record of the step could not "
+                f"be written: {exc.message}",
+                fix=f"{exc.fix or _WRITE_FIX}; then delete the tag {tag} to undo the step "
+                "and promote again",
+            ) from None
+        return move
+
+    def _settle(self, alias: str, seq: int, tag: str, sha: str, move: AliasMove) -> AliasMove:
+        """After an ambiguous failure the step's tag exists at our commit: ours, or another
+        writer's who chose the same commit. Trust it only if that cannot differ from ours."""
+        target = move.version or None
+        release = self._call(f"reading {tag}", self.client.release_by_tag, tag)
+        record = _alias_record(release) if release is not None else None
+        if record is not None:
+            if record.get("version") == target:
+                return move
+            raise AliasConflict(
+                f"'{alias}' of {self.name}: step {seq} was taken by another promotion "
+                f"(to {_label(record.get('version'))})",
+                fix="someone else promoted first; re-run to compare against the new champion",
+            )
+        if target is not None and self._versions_at(sha) == [int(target)]:
+            self._write_record(tag, move, seq)
+            return move
+        raise RegistryError(
+            f"could not tell whether '{alias}' of {self.name} moved to {_label(target)}: the "
+            f"request failed and the tag {tag} exists without a record",
+            fix=f"check with `cml-bot models`; delete the tag {tag} to undo that step, then "
+            "promote again",
+        )
+
+    def _write_record(self, tag: str, move: AliasMove, seq: int) -> None:
+        title = (
+            f"{self.name}: {move.alias} → v{move.version}"
+            if move.version
+            else f"{self.name}: {move.alias} removed"
+        )
+        body = _alias_body(self.name, seq, move)
+        try:
+            self.client.create_release(
+                tag, name=title, body=body, prerelease=True, make_latest="false"
+            )
+        except GitHubError as exc:
+            existing = self._call(f"reading {tag}", self.client.release_by_tag, tag)
+            record = _alias_record(existing) if existing is not None else None
+            if record is not None and record.get("version") == (move.version or None):
+                return
+            raise RegistryError(
+                f"recording the step {tag} failed: {exc.message}", fix=exc.fix
+            ) from None
+
+    # ------------------------------------------------------------------ internals
+
+    def _alias_refs(self, alias: str) -> dict[int, RefInfo]:
+        head = f"refs/tags/{self.prefix}/alias/{alias}/"
+        refs = self._call(
+            f"reading '{alias}'",
+            self.client.matching_refs,
+            f"tags/{self.prefix}/alias/{alias}",
+        )
+        found: dict[int, RefInfo] = {}
+        for ref in refs:
+            rest = ref.ref[len(head) :] if ref.ref.startswith(head) else ""
+            if rest.isdigit() and not rest.startswith("0"):
+                found[int(rest)] = ref
+        return found
+
+    def _current(self, alias: str) -> _Step | None:
+        refs = self._alias_refs(alias)
+        if not refs:
+            return None
+        seq = max(refs)
+        tag = self.alias_tag(alias, seq)
+        release = self._call(f"reading '{alias}'", self.client.release_by_tag, tag)
+        return self._resolve(alias, seq, refs[seq], release)
+
+    def _resolve(self, alias: str, seq: int, ref: RefInfo, release: ReleaseInfo | None) -> _Step:
+        tag = self.alias_tag(alias, seq)
+        record = _alias_record(release) if release is not None else None
+        if record is not None:
+            version = record.get("version")
+            previous = record.get("previous")
+            return _Step(
+                seq=seq,
+                tag=tag,
+                sha=ref.sha,
+                version=_opt_version(version),
+                previous=_opt_version(previous),
+                at=str(record.get("at") or ""),
+                reason=str(record.get("reason") or ""),
+                recorded=True,
+            )
+        candidates = self._versions_at(ref.sha)
+        if len(candidates) == 1:
+            return _Step(seq, tag, ref.sha, str(candidates[0]), None, "", "", recorded=False)
+        shared = ", ".join(f"v{n}" for n in candidates) or "no published version"
+        raise RegistryError(
+            f"'{alias}' of {self.name}: step {seq} (tag {tag}) has no record and its commit "
+            f"{ref.sha[:12]} is shared by {shared}, so which version it selects is unknown",
+            fix=f"the job that took this step stopped before recording it: delete the tag {tag} "
+            f"(`git push origin :refs/tags/{tag}`) to undo the step, then promote again",
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _check_alias(alias: str) -> str:
+    if not _ALIAS.match(alias):
+        raise RegistryError(
+            f"alias {alias!r} cannot be part of a git tag name",
+            fix="use a letter or '_' followed by letters, digits, '_' or '-' (deploy.alias)",
+        )
+    return alias
+
+
+def _opt_version(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    match = _VERSION.match(str(value).strip())
+    return match.group(1) if match else str(value)
+
+
+def _label(version: Any) -> str:
+    return f"v{version}" if version else "nothing"
+
+
+def _alias_record(release: ReleaseInfo) -> dict[str, Any] | None:
+    record = _block(release.body, _ALIAS_BLOCK)
+    if record is None or "version" not in record:
+        return None
+    record["version"] = _opt_version(record.get("version"))
+    return record
+
+
+def _alias_body(name: str, seq: int, move: AliasMove) -> str:
+    what = (
+        f"`{_md(move.alias)}` of **{_md(name)}** now points at **v{move.version}**"
+        if move.version
+        else f"`{_md(move.alias)}` of **{_md(name)}** was removed"
+    )
+    was = f" (was {_label(move.previous)})"
+    lines = [f"{what}{was}: step {seq}, {move.at}."]
+    if move.reason:
+        lines += ["", f"Reason: {_md(move.reason)[:2000]}"]
+    record = {
+        "format": FORMAT,
+        "alias": move.alias,
+        "seq": seq,
+        "version": move.version or None,
+        "previous": move.previous,
+        "at": move.at,
+        "reason": move.reason[:2000],
+    }
+    lines += ["", f"<!-- cml-bot:alias {_hidden_json(record)} -->", ""]
+    return "\n".join(lines)
