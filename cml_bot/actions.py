@@ -277,6 +277,11 @@ def load_event_file(path: str | Path) -> dict[str, Any]:
             f"the event payload {path} does not exist",
             fix="point GITHUB_EVENT_PATH (or --event-path) at a webhook payload file",
         ) from None
+    except RecursionError:  # json nests deeper than the interpreter's stack allows
+        raise PayloadError(
+            f"the event payload {path} nests too deeply to be a webhook payload",
+            fix="GITHUB_EVENT_PATH must name the JSON payload the runner wrote",
+        ) from None
     except (OSError, ValueError) as exc:
         raise PayloadError(
             f"cannot read the event payload {path}: {exc}",

@@ -15,6 +15,7 @@ from cml_bot import gitinfo
 from cml_bot.config import Config, apply_overrides, load_config
 from cml_bot.errors import ConfigError, RegistryError
 from cml_bot.progress import Progress
+from cml_bot.redact import without_credentials
 
 DEFAULT_OUT = Path(".cml-bot") / "out"
 
@@ -128,7 +129,7 @@ def evaluate(settings: Settings, version: str | None = None) -> Any:
     if found is None:
         what = f"version {version}" if version else f"version behind the '{cfg.deploy.alias}' alias"
         raise RegistryError(
-            f"{cfg.model.name} has no {what} in {tracker.tracking_uri}",
+            f"{cfg.model.name} has no {what} in {without_credentials(tracker.tracking_uri)}",
             fix="train and promote a model first (`cml-bot train` then `cml-bot promote`)",
         )
     dest = out_dir(settings, cfg)

@@ -9,20 +9,22 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_bot import __version__, gitinfo
-from cml_bot.app import (
-    DEFAULT_OUT,
-    Settings,
-    load,
-    make_registry,
-    make_tracker,
-    now,
-    param_overrides,
-)
-from cml_bot.config import Config, load_config
-from cml_bot.errors import CmlBotError
+from cml_bot.errors import CmlBotError, ConfigError
+from cml_bot.redact import scrub, scrubbed, secret_values, without_credentials
+
+if TYPE_CHECKING:  # cml_bot.app and .config load pydantic: `cml-bot plan` needs neither
+    from cml_bot.app import Settings
+    from cml_bot.config import Config
+
+# GitHub client knobs (seconds): env name -> (default, smallest allowed). Tests shorten them.
+CLIENT_KNOBS = {
+    "CML_BOT_GITHUB_TIMEOUT": (15.0, 1.0),
+    "CML_BOT_GITHUB_MAX_WAIT": (60.0, 0.0),
+    "CML_BOT_GITHUB_BACKOFF": (1.0, 0.0),
+}
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,14 @@ class Runner:
     run_id: str | None
     sha: str | None
     token: str | None
+    timeout: float = CLIENT_KNOBS["CML_BOT_GITHUB_TIMEOUT"][0]  # per request
+    max_wait: float = CLIENT_KNOBS["CML_BOT_GITHUB_MAX_WAIT"][0]  # all waits of one call
+    backoff: float = CLIENT_KNOBS["CML_BOT_GITHUB_BACKOFF"][0]  # first retry delay
+    secrets: tuple[str, ...] = ()  # never printed or posted: see secret_values
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Runner:
+        timeout, max_wait, backoff = (_seconds(env, name) for name in CLIENT_KNOBS)
         return cls(
             event_name=env.get("GITHUB_EVENT_NAME", ""),
             repository=env.get("GITHUB_REPOSITORY", ""),
@@ -47,6 +54,10 @@ class Runner:
             run_id=env.get("GITHUB_RUN_ID"),
             sha=env.get("GITHUB_SHA"),
             token=env.get("CML_BOT_GITHUB_TOKEN") or env.get("GITHUB_TOKEN") or None,
+            timeout=timeout,
+            max_wait=max_wait,
+            backoff=backoff,
+            secrets=secret_values(env),
         )
 
     @property
@@ -54,6 +65,56 @@ class Runner:
         if not (self.run_id and self.repository):
             return None
         return f"{self.server_url.rstrip('/')}/{self.repository}/actions/runs/{self.run_id}"
+
+
+def _seconds(env: Mapping[str, str], name: str) -> float:
+    default, least = CLIENT_KNOBS[name]
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (least <= value < 86400):  # also false for NaN
+        raise ConfigError(
+            f"{name}={raw!r} is not a number of seconds",
+            fix=f"set it to a number from {least:g} (default {default:g}), or unset it",
+        )
+    return value
+
+
+class ScrubbingGitHub:
+    """A GitHub client whose posted texts (replies, the report, statuses, deployments) are
+    scrubbed of the secrets: error messages that end up in them may quote credentials."""
+
+    def __init__(self, gh: Any, secrets: tuple[str, ...]) -> None:
+        self._gh, self._secrets = gh, secrets
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gh, name)
+
+    def _s(self, text: Any) -> Any:
+        return scrub(text, self._secrets) if isinstance(text, str) else text
+
+    def reply(self, pr: int, body: str) -> Any:
+        return self._gh.reply(pr, self._s(body))
+
+    def upsert_sticky(self, pr: int, marker: str, body: str) -> Any:
+        return self._gh.upsert_sticky(pr, marker, self._s(body))
+
+    def set_status(
+        self, sha: str, context: str, state: str, description: str, target_url: str | None = None
+    ) -> Any:
+        return self._gh.set_status(sha, context, state, self._s(description), target_url)
+
+    def create_deployment(
+        self, ref: str, environment: str, payload: Any, description: str, **kw: Any
+    ) -> Any:
+        return self._gh.create_deployment(ref, environment, payload, self._s(description), **kw)
+
+    def deployment_status(self, deployment_id: int, state: str, description: str, **kw: Any) -> Any:
+        return self._gh.deployment_status(deployment_id, state, self._s(description), **kw)
 
 
 def plan(event_name: str, payload: Any) -> Any:
@@ -68,7 +129,15 @@ def github_client(runner: Runner) -> Any:
 
     if not runner.token:
         return None
-    return GitHubClient(runner.token, runner.repository, api_url=runner.api_url)
+    client = GitHubClient(
+        runner.token,
+        runner.repository,
+        api_url=runner.api_url,
+        timeout=runner.timeout,
+        max_wait=runner.max_wait,
+        backoff=runner.backoff,
+    )
+    return ScrubbingGitHub(client, runner.secrets)
 
 
 @dataclass
@@ -85,17 +154,16 @@ def run_action(settings: Settings) -> ActionResult:
 
     env = settings.env
     runner = Runner.from_env(env)
-    if runner.token:
-        actions.add_mask(runner.token, env)
+    for secret in runner.secrets:
+        actions.add_mask(secret, env)
     payload = actions.read_event(env)
     decision = events.decide(runner.event_name, payload)
     settings.progress.say(f"cml-bot: {decision.action}: {decision.reason}")
-    if decision.action == "evaluate":
-        return _evaluate_pr(settings, runner, decision)
-    if decision.action == "command":
-        return _handle_command(settings, runner, decision)
-    if decision.action == "deploy":
-        return _deploy_on_merge(settings, runner, decision)
+    handlers = {"evaluate": _evaluate_pr, "command": _handle_command, "deploy": _deploy_on_merge}
+    handler = handlers.get(decision.action)
+    if handler is not None:
+        with scrubbed(runner.secrets):
+            return handler(settings, runner, decision)
     result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
     if decision.action != "ignore":
         result.outputs["verdict"] = "not-handled"
@@ -110,6 +178,7 @@ def run_action(settings: Settings) -> ActionResult:
 
 def _evaluate_pr(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
     from cml_bot import actions, flow, publish
+    from cml_bot.app import DEFAULT_OUT, load, make_registry, make_tracker, now, param_overrides
 
     cfg = load(settings)
     env = settings.env
@@ -192,7 +261,8 @@ def _candidate_for(cfg: Config, tracker: Any, sha: str, out: Path, progress: Any
     found = find_candidate(tracker, sha)
     if found is None:
         raise CmlBotError(
-            f"no trained candidate for {sha[:7]} is recorded in {tracker.tracking_uri}",
+            f"no trained candidate for {sha[:7]} is recorded in "
+            f"{without_credentials(tracker.tracking_uri)}",
             fix="comment /retrain to train one (an embedded store does not outlive the job: set "
             "registry.tracking_uri to a team MLflow server to keep candidates between runs)",
         )
@@ -221,7 +291,10 @@ def _candidate_for(cfg: Config, tracker: Any, sha: str, out: Path, progress: Any
 
 
 def _handle_command(settings: Settings, runner: Runner, decision: Any) -> ActionResult:
-    from cml_bot import actions, commands, flow, publish, slash
+    # flow and publish (pandas, scipy, jinja2) only once a command runs: a refusal stays light
+    from cml_bot import actions, commands, slash
+    from cml_bot.app import DEFAULT_OUT, Settings, load, make_registry, make_tracker, now
+    from cml_bot.config import load_config
     from cml_bot.errors import GitHubError
 
     env = settings.env
@@ -232,14 +305,29 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
             fix="pass `github-token` to the action (or set GITHUB_TOKEN)",
         )
     result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
-    if decision.command is None:  # an unknown verb or unusable arguments: say which, run nothing
+    if decision.command is None or decision.problem:  # unknown verb, bad arguments: run nothing
         gh.reply(decision.pr, decision.problem or "That command was not understood.")
         actions.set_outputs(result.outputs, env)
         return result
     parsed = commands.ParsedCommand(verb=decision.command, args=dict(decision.args), raw="")
     cfg = load(settings)  # the default branch's config: the PR cannot change who may do what
 
+    def later_command() -> str | None:
+        """A later /retrain or /evaluate on the PR (1 call: the comment list)."""
+        if not decision.comment_id:
+            return None
+        # TODO: a public GitHubClient.comments(pr, after_id=...) instead of the private helper
+        after = decision.comment_id
+        found = slash.later_command(gh._find_comments(decision.pr, lambda c: c.id > after), after)
+        return str(found.url) if found is not None else None
+
     def execute(tree: Path, parsed: Any, pull: Any, notes: list[str]) -> Any:
+        with scrubbed(runner.secrets):  # slash.py posts the error's message as a reply
+            return _execute(tree, parsed, pull, notes)
+
+    def _execute(tree: Path, parsed: Any, pull: Any, notes: list[str]) -> Any:
+        from cml_bot import flow, publish
+
         head_cfg = load_config(tree / cfg.file_name)
         overrides = commands.retrain_overrides(parsed.args) if parsed.verb == "retrain" else {}
         tracker = make_tracker(head_cfg, env)
@@ -292,6 +380,10 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
     def deploy_merged(pull: Any) -> str:
         from cml_bot import app_deploy
 
+        with scrubbed(runner.secrets):
+            return _deploy_merged(pull, app_deploy)
+
+    def _deploy_merged(pull: Any, app_deploy: Any) -> str:
         sha = pull.merge_commit_sha or ""
         with head_tree(cfg.root, sha, pull.number) as tree:
             st = Settings(
@@ -314,7 +406,8 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
     def roll_back(to: str | None) -> str:
         from cml_bot import app_deploy
 
-        return str(app_deploy.rollback(settings, to, gh=gh, run_url=runner.run_url).message)
+        with scrubbed(runner.secrets):
+            return str(app_deploy.rollback(settings, to, gh=gh, run_url=runner.run_url).message)
 
     ctx = slash.CommandContext(
         cfg=cfg,
@@ -327,6 +420,7 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
         execute=execute,
         deploy=deploy_merged,
         rollback=roll_back,
+        later_command=later_command,
     )
     handled = slash.handle(ctx, parsed)
     settings.progress.say(
@@ -334,6 +428,8 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
         f"({gh.api_calls} GitHub API calls)"
     )
     if handled.flow is not None:
+        from cml_bot import publish
+
         result.flow, result.published = handled.flow, handled.published
         result.outputs = publish.outputs(handled.flow, handled.published)
     result.outputs["command-outcome"] = handled.outcome
@@ -349,6 +445,7 @@ def publish_artifact(settings: Settings, artifact: Path) -> Any:
     Nothing from the artifact is executed or rendered as-is (see :mod:`cml_bot.untrusted`).
     """
     from cml_bot import actions, publish, untrusted
+    from cml_bot.app import load
     from cml_bot.errors import GitHubError, PayloadError, RefusedError
     from cml_bot.report import report_marker
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 from cml_bot import __version__
 from cml_bot.config import DEFAULT_CONFIG_FILE, parse_overrides
 from cml_bot.errors import EXIT_CONFIG, EXIT_GATE_FAILED, EXIT_OK, CmlBotError
+from cml_bot.redact import scrub, secret_values
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,8 +28,8 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except CmlBotError as exc:
-            click.echo(f"error: {exc}", err=True)
+        except CmlBotError as exc:  # MLflow's messages may quote credentials: never print them
+            click.echo(f"error: {scrub(str(exc), secret_values(os.environ))}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]

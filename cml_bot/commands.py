@@ -49,8 +49,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 if TYPE_CHECKING:
     from cml_bot.config import CommandsSection
 
@@ -318,6 +316,8 @@ def parse_value(raw: str) -> Scalar:
     plain YAML 1.1), ``true``, ``null`` -> None, ``gini`` -> "gini". Anything YAML would turn
     into a list, a mapping, a date or bytes, and anything it cannot parse, stays the string as
     written (:func:`check_retrain_args` refuses lists and mappings)."""
+    import yaml  # here, not at the top: `cml-bot plan` parses commands but never values
+
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
@@ -354,6 +354,8 @@ def retrain_overrides(args: Mapping[str, str]) -> dict[str, Scalar]:
 
 
 def _is_collection(raw: str) -> bool:
+    import yaml
+
     try:
         value: Any = yaml.safe_load(raw)
     except yaml.YAMLError:

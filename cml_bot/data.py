@@ -125,6 +125,21 @@ def _check_target(frame: pd.DataFrame, target: str, what: str) -> None:
         raise DataError(f"the {what} data has no rows", fix="give a file with rows")
 
 
+def _finite_features(frame: pd.DataFrame, features: list[str], what: str) -> None:
+    """Missing values are imputed; infinite ones cannot be, so name the columns that hold them."""
+    bad = [
+        str(c)
+        for c in features
+        if frame[c].dtype.kind == "f" and np.isinf(frame[c].to_numpy()).any()
+    ]
+    if bad:
+        raise DataError(
+            f"the {what} data has infinite values in column(s) {bad!r}",
+            fix="replace inf/-inf with a number, or leave the cell empty (missing values are "
+            "imputed)",
+        )
+
+
 def _classification_checks(train: pd.DataFrame, evaluation: pd.DataFrame, target: str) -> None:
     seen = set(train[target].unique().tolist())
     if len(seen) < 2:
@@ -184,9 +199,19 @@ def load_dataset(cfg: Config) -> Dataset:
         stratify = frame[target] if task == "classification" else None
         if stratify is not None and stratify.value_counts().min() < 2:
             stratify = None
-        train, evaluation = train_test_split(
-            frame, test_size=cfg.evaluate.test_size, random_state=cfg.train.seed, stratify=stratify
-        )
+        try:
+            train, evaluation = train_test_split(
+                frame,
+                test_size=cfg.evaluate.test_size,
+                random_state=cfg.train.seed,
+                stratify=stratify,
+            )
+        except ValueError as exc:  # too few rows (or rows per class) for the split
+            raise DataError(
+                f"cannot split the {len(frame)} training row(s) with evaluate.test_size "
+                f"{cfg.evaluate.test_size:g}: {exc}",
+                fix="give more rows, change evaluate.test_size, or set evaluate.data",
+            ) from None
     features = cfg.train.features or [
         c for c in frame.columns if c not in (target, ROW_ID, cfg.train.id_column)
     ]
@@ -196,6 +221,8 @@ def load_dataset(cfg: Config) -> Dataset:
             f"column(s) {missing!r} named in the config are not in the data",
             fix="check train.features and evaluate.slices against the data's header",
         )
+    _finite_features(train, features, "training")
+    _finite_features(evaluation, features, "evaluation")
     if task == "classification":
         _classification_checks(train, evaluation, target)
     else:

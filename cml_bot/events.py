@@ -270,12 +270,15 @@ def _issue_comment(payload: Mapping[str, Any], ctx: _Context) -> Decision:
     parsed = commands.parse_command(comment.get("body"))
     if parsed is None:
         return ignore(f"The comment on #{number} is not a slash command.")
+    comment_id = _int(comment, "id")
+    if comment_id is None:  # nothing to react to or to order commands by
+        return ignore(f"The command comment on #{number} has no id.")
     base = Decision(
         action="command",
         reason="",
         pr=number,
         actor=login,
-        comment_id=_int(comment, "id"),
+        comment_id=comment_id,
     )
     return _command_decision(base, parsed, f"{_show(login)} on #{number}")
 

@@ -113,6 +113,8 @@ def run(
     """Candidate (trained unless given), baseline, comparison, report; ``report.md`` and
     ``result.json`` in ``out_dir``."""
     if candidate is None:
+        if tracker is not None:
+            tracker.ensure_store()  # a dead tracking server fails before training, not after
         candidate = train_candidate(
             cfg,
             overrides=inputs.overrides,

@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -111,10 +111,16 @@ def mermaid_label(value: Any, limit: int = 40) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL fit for a markdown link target, or None."""
+    """An http(s) URL fit for a markdown link target, or None. ``user:password@`` is dropped:
+    a tracking URI with credentials must not put them in the report's run links."""
     if not url or not re.match(r"^https?://[^\s]+$", url.strip()):
         return None
-    return quote(url.strip(), safe=":/?#@!$&*+,;=%-._~")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    text = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return quote(text, safe=":/?#@!$&*+,;=%-._~")
 
 
 def report_marker(model_name: str) -> str:

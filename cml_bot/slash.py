@@ -8,7 +8,7 @@ A fork's code is trained only when a ``maintain``-level user asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from cml_bot.config import Config, permission_at_least
 from cml_bot.errors import CmlBotError
 
 FORK_PERMISSION = "maintain"
+SUPERSEDABLE = frozenset({"retrain", "evaluate"})  # later ones make a queued earlier one moot
 
 
 @dataclass
@@ -25,7 +26,7 @@ class CommandRun:
     """What handling one command did, for the log, the outputs and the tests."""
 
     verb: str | None
-    outcome: str  # refused | replied | done | failed | stale
+    outcome: str  # refused | replied | superseded | done | failed | stale
     replies: list[str] = field(default_factory=list)
     reactions: list[str] = field(default_factory=list)
     flow: Any = None
@@ -78,6 +79,27 @@ def check_args(cfg: Config, parsed: cmd.ParsedCommand, head_sha: str) -> str | N
     return None
 
 
+def later_command(comments: Iterable[Any], after_id: int) -> Any | None:
+    """The newest comment after ``after_id`` whose first line is a well-formed ``/retrain`` or
+    ``/evaluate`` by a person (not a ``[bot]`` login), or None.
+
+    ``comments`` need ``id``, ``login`` and ``body``. Comment ids grow with time on GitHub.
+    """
+    later = [
+        c
+        for c in comments
+        if c.id > after_id
+        and not str(c.login).lower().endswith("[bot]")
+        and isinstance(parsed := cmd.parse_command(c.body), cmd.ParsedCommand)
+        and parsed.verb in SUPERSEDABLE
+    ]
+    return max(later, key=lambda c: c.id, default=None)
+
+
+def superseded_reply(verb: str, actor: str, url: str) -> str:
+    return f"`/{verb}` from @{actor} was superseded by {url}, so it was not run."
+
+
 def requested_note(parsed: cmd.ParsedCommand, actor: str) -> str:
     overrides = parsed.overrides
     if parsed.verb == "retrain" and overrides:
@@ -102,6 +124,8 @@ class CommandContext:
     execute: Callable[[Path, cmd.ParsedCommand, Any, list[str]], Any]  # -> (flow, published)
     deploy: Callable[[Any], str] | None = None  # (merged pull) -> what happened
     rollback: Callable[[str | None], str] | None = None  # (version or None) -> what happened
+    # the URL of a later /retrain or /evaluate comment on the PR, or None (1 comment-list call)
+    later_command: Callable[[], str | None] | None = None
 
 
 def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
@@ -127,6 +151,11 @@ def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
     if refused is not None:
         run.outcome = "refused"
         run.replies.append(gh.reply(ctx.pr, refused))
+        return run
+    later = ctx.later_command() if verb in SUPERSEDABLE and ctx.later_command else None
+    if later:  # a queued run whose request was overtaken: say by what, run nothing
+        run.outcome = "superseded"
+        run.replies.append(gh.reply(ctx.pr, superseded_reply(verb, ctx.actor, later)))
         return run
     gh.react(ctx.comment_id, "eyes")
     run.reactions.append("eyes")

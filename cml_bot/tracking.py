@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.errors import RegistryError
+from cml_bot.redact import scrub, uri_secrets, without_credentials
 
 STATE_DIR = ".cml-bot"
 TAG_PREFIX = "cml_bot."
@@ -43,6 +45,15 @@ class LoggedRun:
     experiment_id: str
 
 
+# MLflow's HTTP client retries 7 times with a doubling backoff and waits 120 s per request: a
+# dead tracking server took 246 s to fail. cml-bot's defaults fail it in seconds; a value set in
+# the environment (or the workflow) is left alone.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
 class Tracker:
     """One experiment (``cml-bot/<model>``) on one tracking URI."""
 
@@ -63,6 +74,11 @@ class Tracker:
     def ensure_store(self) -> None:
         """Create the store (and the experiment) once, under a file lock for the SQLite default:
         two processes creating a fresh SQLite database at once can corrupt it."""
+        if self._client is not None:
+            return
+        if self.tracking_uri.startswith(("http://", "https://")):
+            for name, value in HTTP_DEFAULTS.items():  # the team's own settings win
+                os.environ.setdefault(name, value)
         import mlflow
         from mlflow import MlflowClient
 
@@ -92,7 +108,7 @@ class Tracker:
         except Exception as exc:  # MLflow's own message names the store problem
             raise RegistryError(
                 f"cannot open the MLflow store at {_safe_uri(self.tracking_uri)}:"
-                f" {_first_line(exc)}",
+                f" {_first_line(exc, self.tracking_uri)}",
                 fix="check registry.tracking_uri / MLFLOW_TRACKING_URI and that "
                 "the server is up; credentials go in MLFLOW_TRACKING_USERNAME/"
                 "MLFLOW_TRACKING_PASSWORD (docs/troubleshooting.md#cannot-open-the-mlflow-store)",
@@ -101,7 +117,7 @@ class Tracker:
 
     def run_url(self, run_id: str) -> str | None:
         if self.tracking_uri.startswith(("http://", "https://")):
-            base = self.tracking_uri.rstrip("/")
+            base = without_credentials(self.tracking_uri, mask="").rstrip("/")
             return f"{base}/#/experiments/{self._experiment_id}/runs/{run_id}"
         return None
 
@@ -146,7 +162,8 @@ class Tracker:
             raise
         except Exception as exc:
             raise RegistryError(
-                f"logging the run to {_safe_uri(self.tracking_uri)} failed: {_first_line(exc)}",
+                f"logging the run to {_safe_uri(self.tracking_uri)} failed: "
+                f"{_first_line(exc, self.tracking_uri)}",
                 fix="check the tracking store is reachable and writable "
                 "(docs/troubleshooting.md#cannot-open-the-mlflow-store)",
             ) from None
@@ -174,7 +191,7 @@ def find_candidate(tracker: Tracker, sha: str) -> tuple[LoggedRun, dict[str, str
     except Exception as exc:
         raise RegistryError(
             f"searching {_safe_uri(tracker.tracking_uri)} for the run of {sha[:7]} failed: "
-            f"{_first_line(exc)}",
+            f"{_first_line(exc, tracker.tracking_uri)}",
             fix="check the tracking server is reachable "
             "(docs/troubleshooting.md#cannot-open-the-mlflow-store)",
         ) from None
@@ -259,7 +276,7 @@ def _load(loader: Any, model_uri: str, tracking_uri: str) -> Any:
         return loader(model_uri)
     except Exception as exc:
         raise RegistryError(
-            f"cannot load model {model_uri}: {_first_line(exc)}",
+            f"cannot load model {without_credentials(model_uri)}: {_first_line(exc, tracking_uri)}",
             fix="check the registry has that version and its artifacts "
             "(docs/troubleshooting.md#model-loading-refused)",
         ) from None
@@ -280,14 +297,16 @@ def _param(value: Any) -> str:
     return text if len(text) <= 6000 else text[:5997] + "..."
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
+def _first_line(exc: BaseException, uri: str | None = None) -> str:
+    """The first line of an MLflow error, without the credentials of ``uri``: MLflow quotes the
+    URL it failed on, ``user:password@`` included."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    if uri:
+        text = scrub(text.replace(uri, without_credentials(uri)), uri_secrets(uri))
+    return f"{type(exc).__name__}: {text}"
 
 
 def _safe_uri(uri: str) -> str:
-    """A URI with any user:password@ credentials removed, fit for messages."""
-    if "://" in uri and "@" in uri.split("://", 1)[1].split("/", 1)[0]:
-        scheme, rest = uri.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return uri
+    """A URI with any user:password@ credentials masked, fit for messages."""
+    return without_credentials(uri)
