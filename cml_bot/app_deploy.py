@@ -18,7 +18,7 @@ from cml_bot.app import (
     param_overrides,
 )
 from cml_bot.config import Config
-from cml_bot.errors import EXIT_GATE_FAILED, CmlBotError
+from cml_bot.errors import EXIT_GATE_FAILED, CmlBotError, GitHubError
 
 
 @dataclass
@@ -102,6 +102,9 @@ def deploy(
     done = deployer.already_deployed(sha)
     if done is not None:
         message = f"{cfg.model.name} {sha[:7]} is already deployed as v{done.version}."
+        repaired = deployer.repair_record(sha, done)
+        if repaired:
+            message += f" Its record was unfinished: {repaired}."
         return DeployRun("already-deployed", message)
     out = settings.out_dir or cfg.root / DEFAULT_OUT
     inputs = flow.FlowInputs(
@@ -173,7 +176,19 @@ def deploy(
         _status(gh, cfg, sha, state, promoted.message, run_url)
         if pr is not None:
             gh.reply(pr, merged_comment(promoted, result, run_url))
+    if promoted.unrecorded:
+        raise unrecorded_error(promoted)
     return DeployRun(promoted.outcome, promoted.message, result, promoted)
+
+
+def unrecorded_error(promoted: Any) -> GitHubError:
+    """The promotion stands but GitHub's record of it does not say so yet."""
+    return GitHubError(
+        f"{promoted.message} The model is deployed, but its GitHub Deployment could not be "
+        f"marked success: {promoted.unrecorded}",
+        fix="re-run this job once GitHub answers again: it finds the model already deployed and "
+        "finishes the record (nothing is deployed twice)",
+    )
 
 
 def _reuse_candidate(
@@ -210,7 +225,14 @@ def _status(gh: Any, cfg: Config, sha: str, state: str, description: str, url: s
 def rollback(
     settings: Settings, to: str | None, *, gh: Any = None, run_url: str | None = None
 ) -> Any:
-    return deployer_for(settings, gh=gh, run_url=run_url)[0].rollback(to)
+    rolled = deployer_for(settings, gh=gh, run_url=run_url)[0].rollback(to)
+    if rolled.unrecorded:
+        raise GitHubError(
+            f"{rolled.message} The rollback is done, but its GitHub Deployment could not be "
+            f"marked success: {rolled.unrecorded}",
+            fix="do not roll back again; the Deployment's status is stale until the next deploy",
+        )
+    return rolled
 
 
 def models(settings: Settings) -> tuple[list[Any], str | None]:

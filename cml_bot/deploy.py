@@ -38,6 +38,9 @@ class DeployResult:
     previous: str | None = None
     deployment_id: int | None = None
     failed_gates: list[str] = field(default_factory=list)
+    # The promotion happened but its Deployment could not be marked success (why); a re-run
+    # repairs the record (:meth:`Deployer.repair_record`).
+    unrecorded: str | None = None
 
 
 @dataclass
@@ -102,7 +105,7 @@ class Deployer:
                 f"{'v' + previous if previous else 'no version'}: {exc.message}",
                 fix="fix the deploy command and re-run the job",
             ) from None
-        self._finish_deployment(deployment, "success", f"{name} v{version.version} is {alias}")
+        unrecorded = self._record_success(deployment, f"{name} v{version.version} is {alias}")
         return DeployResult(
             "deployed",
             f"{name} v{version.version} is now '{alias}'"
@@ -111,7 +114,30 @@ class Deployer:
             version=version,
             previous=previous,
             deployment_id=deployment,
+            unrecorded=unrecorded,
         )
+
+    def repair_record(self, sha: str, version: ModelVersion) -> str | None:
+        """Mark ``success`` on a Deployment of ``sha`` left unfinished by an earlier run.
+
+        An earlier run may have moved the alias and run the hook, then failed to record the
+        Deployment's final status (GitHub down at that moment). The promotion stands, so the
+        record is what is wrong: a re-run finds it and finishes it. Returns what was repaired.
+        Calls: 1 list + 1 per deployment of this commit (usually 1) + 1 write when repairing.
+        """
+        if self.gh is None:
+            return None
+        env, name = self.cfg.deploy.environment, self.cfg.model.name
+        for item in self.gh.list_deployments(sha=sha, environment=env, limit=5):
+            if str(item.payload.get("model_version")) != version.version:
+                continue
+            if item.state in (None, "queued", "pending", "in_progress"):
+                description = f"{name} v{version.version} is {self.cfg.deploy.alias}"
+                self._finish_deployment(item.id, "success", description)
+                return (
+                    f"deployment {item.id} was left {item.state or 'without a status'}; now success"
+                )
+        return None
 
     def _move(
         self, version: ModelVersion, sha: str, expected: str | None
@@ -190,6 +216,15 @@ class Deployer:
         )
         return deployment
 
+    def _record_success(self, deployment: int | None, description: str) -> str | None:
+        """Mark the deployment ``success``; after the alias moved and the hook ran, a failure
+        here must not undo or deny the promotion: it is returned for the caller to report."""
+        try:
+            self._finish_deployment(deployment, "success", description)
+        except CmlBotError as exc:
+            return exc.message
+        return None
+
     def _finish_deployment(self, deployment: int | None, state: str, description: str) -> None:
         if self.gh is not None and deployment is not None:
             self.gh.deployment_status(deployment, state, description, log_url=self.run_url)
@@ -228,7 +263,7 @@ class Deployer:
                 f"{exc.message}",
                 fix="fix the deploy command and retry",
             ) from None
-        self._finish_deployment(deployment, "success", f"rolled back to v{target.version}")
+        unrecorded = self._record_success(deployment, f"rolled back to v{target.version}")
         return DeployResult(
             "rolled-back",
             f"'{alias}' rolled back to {name} v{target.version}"
@@ -237,6 +272,7 @@ class Deployer:
             version=target,
             previous=current.version if current else None,
             deployment_id=deployment,
+            unrecorded=unrecorded,
         )
 
     def _rollback_target(self, current: ModelVersion | None, to: str | None) -> ModelVersion:

@@ -268,7 +268,12 @@ def test_the_same_push_again_deploys_nothing(
     assert len(_deployments(emulator)) == 1
     assert _hook_lines(merges) == hook_before
     assert len(_comments(emulator, PR_DEPLOY.number)) == 1
-    assert api_calls(run) == [f"GET /commits/{merges.deploy}/pulls"], run.describe()
+    (deployment,) = _deployments(emulator)
+    assert api_calls(run) == [
+        f"GET /commits/{merges.deploy}/pulls",
+        "GET /deployments",  # is the record of that deploy finished? (it is: nothing written)
+        f"GET /deployments/{deployment['id']}/statuses",
+    ], run.describe()
     check_contract(run, emulator, counted=False)
 
 
