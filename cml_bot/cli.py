@@ -13,8 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cml_bot import __version__
-from cml_bot.config import DEFAULT_CONFIG_FILE, parse_overrides
+from cml_bot import DEFAULT_CONFIG_FILE, __version__
 from cml_bot.errors import EXIT_CONFIG, EXIT_GATE_FAILED, EXIT_OK, CmlBotError
 from cml_bot.redact import scrub, secret_values
 
@@ -77,6 +76,7 @@ def settings(
     quiet: bool = False,
 ) -> Any:
     from cml_bot.app import Settings
+    from cml_bot.config import parse_overrides
 
     return Settings(
         config_path=config_path, overrides=parse_overrides(overrides), out_dir=out_dir, quiet=quiet

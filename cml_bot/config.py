@@ -22,10 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from cml_bot import metrics
+from cml_bot import DEFAULT_CONFIG_FILE, metrics
 from cml_bot.errors import ConfigError
 
-DEFAULT_CONFIG_FILE = "cml-bot.yaml"
 Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
 PERMISSION_ORDER: tuple[str, ...] = ("none", "read", "triage", "write", "maintain", "admin")
 DEFAULT_ESTIMATORS = {
