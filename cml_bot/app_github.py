@@ -316,9 +316,8 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
         """A later /retrain or /evaluate on the PR (1 call: the comment list)."""
         if not decision.comment_id:
             return None
-        # TODO: a public GitHubClient.comments(pr, after_id=...) instead of the private helper
         after = decision.comment_id
-        found = slash.later_command(gh._find_comments(decision.pr, lambda c: c.id > after), after)
+        found = slash.later_command(gh.comments_after(decision.pr, after), after)
         return str(found.url) if found is not None else None
 
     def execute(tree: Path, parsed: Any, pull: Any, notes: list[str]) -> Any:

@@ -54,11 +54,16 @@ class PullInfo:
 
 
 @dataclass(frozen=True)
-class _Comment:
+class Comment:
+    """An issue/PR comment: its id, body, author login and web URL."""
+
     id: int
     body: str
     login: str
     url: str
+
+
+_Comment = Comment  # the name the adapter's own code uses
 
 
 class IssuesMixin(Transport):
@@ -161,6 +166,11 @@ class IssuesMixin(Transport):
             log.warning("could not delete duplicate comment %s: %s", comment_id, exc.message)
             return 0
         return 1
+
+    def comments_after(self, pr: int, after_id: int) -> list[Comment]:
+        """The PR's comments newer than comment ``after_id`` (ids grow with time on GitHub),
+        by anyone. Calls: 1 per 100 comments of the PR."""
+        return self._find_comments(pr, lambda c: c.id > after_id)
 
     def _find_comments(self, pr: int, keep: Callable[[_Comment], bool]) -> list[_Comment]:
         op = _Op(f"list the comments of PR #{pr}", _READ_PRS)

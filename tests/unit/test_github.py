@@ -89,6 +89,8 @@ class Thread:
     next_id: int = 1000
     post_failures: list[Any] = field(default_factory=list)  # applied, then answered with these
     post_refusals: list[Exception] = field(default_factory=list)  # raised before applying
+    late: tuple[int, str] | None = None  # (n, body): a write GitHub applies during list call n
+    lists: int = 0
 
     def __post_init__(self) -> None:
         issue = rf"/(repos/{re.escape(REPO)}|repositories/42)/issues/{PR}/comments"
@@ -110,6 +112,9 @@ class Thread:
         return comment
 
     def _list(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        self.lists += 1
+        if self.late and self.late[0] == self.lists:
+            self.add(self.late[1])
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(str(request.url)).query)
         page = int(query.get("page", ["1"])[0])
         start = (page - 1) * self.page_size
@@ -450,6 +455,49 @@ def test_a_create_that_was_not_applied_is_retried(rsps, client):
     assert result.action == "created"
     assert len(thread.comments) == 1
     assert writes(rsps) == ["POST", "POST"]
+
+
+def test_a_timed_out_create_that_lands_late_is_awaited_not_repeated(rsps, sleeps):
+    thread = Thread(rsps)
+    thread.post_refusals = [requests.exceptions.ReadTimeout("read timed out")]
+    thread.late = (4, report("v1"))  # lands during the sticky lookup, the re-list, then 2 polls
+    client = make_client(sleeps, max_wait=10)
+    result = client.upsert_sticky(PR, MARKER, report("v1"))
+    assert result.action == "created"
+    assert len(thread.comments) == 1 and result.comment_id == thread.comments[0]["id"]
+    assert writes(rsps) == ["POST"]  # never written twice
+    assert sum(sleeps.sleeps) <= 10
+    assert sleeps.sleeps[1:] == sorted(sleeps.sleeps[1:])  # polls back off
+
+
+def test_a_timed_out_create_that_never_lands_is_written_again_after_the_budget(rsps, sleeps):
+    thread = Thread(rsps)
+    thread.post_refusals = [requests.exceptions.ReadTimeout("read timed out")]
+    client = make_client(sleeps, max_wait=3)
+    result = client.upsert_sticky(PR, MARKER, report("v1"))
+    assert result.action == "created" and len(thread.comments) == 1
+    assert writes(rsps) == ["POST", "POST"]
+    assert 2.9 <= sum(sleeps.sleeps) <= 3.0 + 1e-9  # waited the whole budget, not more
+
+
+def test_a_connection_refused_create_is_not_awaited(rsps, client, sleeps):
+    """Only a timeout may still land: a refused connection is retried after the backoff alone."""
+    thread = Thread(rsps)
+    thread.post_refusals = [requests.exceptions.ConnectionError("connection refused")]
+    client.upsert_sticky(PR, MARKER, report("v1"))
+    assert len(sleeps.sleeps) == 1
+
+
+def test_comments_after_lists_newer_comments_by_anyone(rsps, client):
+    thread = Thread(rsps)
+    first = thread.add("/retrain n_estimators=1", login="alice")
+    thread.add(report("v1"))
+    thread.add("/retrain n_estimators=2", login="bob")
+    found = client.comments_after(PR, first["id"])
+    assert [(c.login, c.body) for c in found] == [
+        (BOT, report("v1")),
+        ("bob", "/retrain n_estimators=2"),
+    ]
 
 
 def test_reply_is_not_duplicated_after_an_applied_502(rsps, client):
