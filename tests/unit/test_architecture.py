@@ -28,7 +28,11 @@ PURE = [
     "compare_values",
     "compare_breakdowns",
     "report",
+    "report_text",
+    "report_context",
+    "report_sections",
     "errors",
+    "redact",
 ]
 FORBIDDEN = {
     "click",
