@@ -55,6 +55,18 @@ HEAVY = ("mlflow", "sklearn", "pandas", "scipy", "github", "pydantic")
 TARGETS = {"plan": 0.3, "refusal": 0.5, "report_update": 3.0, "report_update_calls": 5}
 
 
+def machine_speed() -> dict[str, float]:
+    """Two reference figures so runs on different days can be compared: a fixed pure-Python
+    loop, and an empty interpreter's start-up (a VM under load is often 2-3x slower)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    loop = time.perf_counter() - start
+    startup = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 5)
+    return {"python_loop_5e6_seconds": round(loop, 3), "python_startup_seconds": round(startup, 3)}
+
+
 def median_time(fn: Callable[[], Any], repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -298,6 +310,7 @@ def main_bench(repeats: int) -> dict[str, Any]:
         "deploy_already_deployed_check_seconds": round(check_seconds, 4),
         "repeats": repeats,
         "cpus": os.cpu_count(),
+        "machine": machine_speed(),
     }
     result["targets_met"] = {
         "plan": plan_seconds < TARGETS["plan"],
@@ -363,6 +376,11 @@ def print_table(r: dict[str, Any]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     print(f"slowest imports of plan:    {', '.join(r['plan_slowest_imports'])}")
     print(f"slowest imports of refusal: {', '.join(r['refusal_slowest_imports'])}")
+    speed = r["machine"]
+    print(
+        f"machine: pure-Python loop of 5e6 adds {speed['python_loop_5e6_seconds']:.3f} s, "
+        f"empty interpreter start {speed['python_startup_seconds']:.3f} s (for comparing runs)"
+    )
     print(f"targets met: {r['targets_met']}")
 
 
