@@ -28,7 +28,7 @@ def uri_secrets(uri: str | None) -> tuple[str, ...]:
 
 def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
     """Every secret value in ``env`` worth scrubbing, longest first (so a secret that contains
-    another is replaced whole)."""
+    another is replaced whole; ties in alphabetical order, so runs repeat)."""
     found = [
         env.get("CML_BOT_GITHUB_TOKEN") or "",
         env.get("GITHUB_TOKEN") or "",
@@ -36,7 +36,7 @@ def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
         env.get("MLFLOW_TRACKING_TOKEN") or "",
         *uri_secrets(env.get("MLFLOW_TRACKING_URI")),
     ]
-    return tuple(sorted({v for v in found if len(v) >= MIN_SECRET}, key=len, reverse=True))
+    return tuple(sorted({v for v in found if len(v) >= MIN_SECRET}, key=lambda v: (-len(v), v)))
 
 
 def without_credentials(uri: str, *, mask: str = "***@") -> str:

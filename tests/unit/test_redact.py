@@ -1,0 +1,66 @@
+"""redact.py: which values are secret, and text and URIs without them."""
+
+from __future__ import annotations
+
+import pytest
+
+from cml_bot.errors import CmlBotError
+from cml_bot.redact import scrub, scrubbed, secret_values, uri_secrets, without_credentials
+
+
+@pytest.mark.parametrize(
+    ("uri", "masked", "dropped"),
+    [
+        (
+            "https://u:p%40ss@mlflow.example.com/x",
+            "https://***@mlflow.example.com/x",
+            "https://mlflow.example.com/x",
+        ),
+        ("http://token@127.0.0.1:5000", "http://***@127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("https://a:b@c@host/p@q", "https://***@host/p@q", "https://host/p@q"),
+        (
+            "https://mlflow.example.com/a@b",
+            "https://mlflow.example.com/a@b",
+            "https://mlflow.example.com/a@b",
+        ),
+        ("sqlite:///tmp/x.db", "sqlite:///tmp/x.db", "sqlite:///tmp/x.db"),
+        ("databricks", "databricks", "databricks"),
+        ("", "", ""),
+    ],
+)
+def test_without_credentials(uri: str, masked: str, dropped: str) -> None:
+    assert without_credentials(uri) == masked
+    assert without_credentials(uri, mask="") == dropped
+
+
+def test_uri_secrets_are_the_password_raw_and_decoded() -> None:
+    assert uri_secrets("https://u:p%40ss@host") == ("p%40ss", "p@ss")
+    assert uri_secrets("https://u@host") == ()
+    assert uri_secrets(None) == ()
+    assert uri_secrets("http://[::1") == ()  # not a URI: nothing to find, no crash
+
+
+def test_secret_values_longest_first_and_short_values_ignored() -> None:
+    env = {
+        "GITHUB_TOKEN": "ghs_abcdef",
+        "CML_BOT_GITHUB_TOKEN": "ghs_abcdef_longer",
+        "MLFLOW_TRACKING_PASSWORD": "pw",  # too short: scrubbing it would mangle text
+        "MLFLOW_TRACKING_TOKEN": "bearer-123",
+        "MLFLOW_TRACKING_URI": "https://ci:s3cr%2Ft@host",
+        "UNRELATED": "not-a-secret",
+    }
+    assert secret_values(env) == (
+        "ghs_abcdef_longer",
+        "bearer-123",  # ties by length in a stable order
+        "ghs_abcdef",
+        "s3cr%2Ft",
+        "s3cr/t",
+    )
+    assert scrub("ghs_abcdef_longer and ghs_abcdef", secret_values(env)) == "*** and ***"
+
+
+def test_scrubbed_rewrites_the_message_and_the_fix() -> None:
+    with pytest.raises(CmlBotError) as caught, scrubbed(("hunter22",)):
+        raise CmlBotError("login hunter22 refused", fix="rotate hunter22")
+    assert str(caught.value) == "login *** refused\n  fix: rotate ***"
+    assert caught.value.args == ("login *** refused",)
