@@ -51,6 +51,7 @@ e2e: $(VENV)/.installed-dev
 ## bench: the performance figures (not part of `make test`)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/stats_bench.py
+	$(BIN)/python benchmarks/bot_overhead.py
 
 clean:
 	rm -rf $(VENV) .cml-bot $(EXAMPLE)/.cml-bot .pytest_cache .mypy_cache .ruff_cache
