@@ -320,11 +320,9 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
         found = slash.later_command(gh.comments_after(decision.pr, after), after)
         return str(found.url) if found is not None else None
 
+    # Errors raised here reach the PR as slash.py's 😕 reply (through ScrubbingGitHub, which
+    # removes the secrets) and the log as the re-raised error (scrubbed by run_action).
     def execute(tree: Path, parsed: Any, pull: Any, notes: list[str]) -> Any:
-        with scrubbed(runner.secrets):  # slash.py posts the error's message as a reply
-            return _execute(tree, parsed, pull, notes)
-
-    def _execute(tree: Path, parsed: Any, pull: Any, notes: list[str]) -> Any:
         from cml_bot import flow, publish
 
         head_cfg = load_config(tree / cfg.file_name)
@@ -379,10 +377,6 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
     def deploy_merged(pull: Any) -> str:
         from cml_bot import app_deploy
 
-        with scrubbed(runner.secrets):
-            return _deploy_merged(pull, app_deploy)
-
-    def _deploy_merged(pull: Any, app_deploy: Any) -> str:
         sha = pull.merge_commit_sha or ""
         with head_tree(cfg.root, sha, pull.number) as tree:
             st = Settings(
@@ -405,8 +399,7 @@ def _handle_command(settings: Settings, runner: Runner, decision: Any) -> Action
     def roll_back(to: str | None) -> str:
         from cml_bot import app_deploy
 
-        with scrubbed(runner.secrets):
-            return str(app_deploy.rollback(settings, to, gh=gh, run_url=runner.run_url).message)
+        return str(app_deploy.rollback(settings, to, gh=gh, run_url=runner.run_url).message)
 
     ctx = slash.CommandContext(
         cfg=cfg,
