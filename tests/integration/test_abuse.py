@@ -13,58 +13,26 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from cml_bot import app, app_github, commands
 from tests.emulator import Emulator
+from tests.integration.support import ROOT, deeper, pr_project, small_no_baseline
 
-ROOT = Path(__file__).parents[2]
-EXAMPLE = ROOT / "examples" / "breast-cancer"
 REPO = "octo-org/tumor-model"
 PR = 9
 BOT = "github-actions[bot]"
 MARKER = "<!-- cml-bot:report model=tumor-classifier -->"
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """main and a feature branch (the PR head) of the example: 5 trees, no baseline."""
-    repo = tmp_path_factory.mktemp("abuse") / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
-    data = yaml.safe_load((repo / "cml-bot.yaml").read_text())
-    data["train"]["params"]["n_estimators"] = 5
-    data["baseline"] = "none"
-    (repo / "cml-bot.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    (repo / ".gitignore").write_text(".cml-bot/\n")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "base")
-    base = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-qb", "feature")
-    data["train"]["params"]["max_depth"] = 3
-    (repo / "cml-bot.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    git(repo, "commit", "-qam", "deeper")
-    head = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-q", "main")
-    return {"repo": repo, "base": base, "head": head}
+    return pr_project(tmp_path_factory.mktemp("abuse"), small_no_baseline, deeper)
 
 
 @pytest.fixture()

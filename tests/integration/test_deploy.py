@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from cml_bot.deploy import Deployer
 from cml_bot.errors import CmlBotError
 from cml_bot.progress import Progress
 from tests.emulator import Emulator
+from tests.integration.support import git
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "breast-cancer"
@@ -34,17 +34,6 @@ line = os.environ["MODEL_VERSION"] + " " + os.environ["MODEL_URI"] + "\\n"
 log.write_text((log.read_text() if log.exists() else "") + line)
 sys.exit(int(os.environ.get("HOOK_EXIT", "0")))
 """
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 def edit(repo: Path, change: Any, message: str) -> str:

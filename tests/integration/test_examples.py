@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from cml_bot.cli import main
+from tests.integration.support import git
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 UPDATE = os.environ.get("UPDATE_EXPECTED") == "1"
@@ -79,17 +79,6 @@ def normalize(report: str, shas: list[str]) -> str:
     for pattern, replacement in VOLATILE:
         text = pattern.sub(replacement, text)
     return PERFORMANCE.sub(_performance, text)
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 def cli(*args: str) -> str:

@@ -25,7 +25,6 @@ import copy
 import json
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from cml_bot.cli import main
 from cml_bot.errors import RegistryError
 from cml_bot.registry.mlflow_backend import MlflowRegistry
 from tests.emulator import Emulator
+from tests.integration.support import git
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "breast-cancer"
@@ -83,17 +83,6 @@ if fault:
         headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=5).read()
 """
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 def make_repo(where: Path, change: Any) -> Path:

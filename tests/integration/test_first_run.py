@@ -4,7 +4,6 @@ but a small CSV, `cml-bot doctor`, a commit, then a pull request's branch and `c
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +12,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from cml_bot.cli import main
+from tests.integration.support import git
 
 PINNED = "cml-bot/cml-bot@0123456789abcdef0123456789abcdef01234567"
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 def cli(*args: str) -> Result:

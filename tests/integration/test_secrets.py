@@ -12,15 +12,12 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner, Result
 
 from cml_bot import app_github
@@ -28,9 +25,15 @@ from cml_bot.cli import main
 from cml_bot.errors import CmlBotError
 from cml_bot.tracking import Tracker, _first_line
 from tests.emulator import Emulator
+from tests.integration.support import (
+    EXAMPLE,
+    ROOT,
+    deeper,
+    free_port,
+    pr_project,
+    small_no_baseline,
+)
 
-ROOT = Path(__file__).parents[2]
-EXAMPLE = ROOT / "examples" / "breast-cancer"
 REPO = "octo-org/tumor-model"
 PR = 11
 TOKEN = "ghs_SECRETtoken4f9a1c77e0"
@@ -39,44 +42,9 @@ URI_PASSWORD = "uriPASSWORD93bd5a"
 SECRETS = (TOKEN, PASSWORD, URI_PASSWORD)
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
-
-
-def dead_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    repo = tmp_path_factory.mktemp("secrets") / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
-    data = yaml.safe_load((repo / "cml-bot.yaml").read_text())
-    data["train"]["params"]["n_estimators"] = 5
-    data["baseline"] = "none"
-    (repo / "cml-bot.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    (repo / ".gitignore").write_text(".cml-bot/\n")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "base")
-    base = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-qb", "feature")
-    data["train"]["params"]["max_depth"] = 3
-    (repo / "cml-bot.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    git(repo, "commit", "-qam", "deeper")
-    head = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-q", "main")
-    return {"repo": repo, "base": base, "head": head}
+    return pr_project(tmp_path_factory.mktemp("secrets"), small_no_baseline, deeper)
 
 
 @pytest.fixture()
@@ -213,7 +181,7 @@ def test_slash_command_run_leaks_nothing(
 def test_failing_pr_run_on_a_dead_tracking_server_leaks_nothing(
     project: dict[str, Any], emu: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    uri = f"http://ci-user:{URI_PASSWORD}@127.0.0.1:{dead_port()}"
+    uri = f"http://ci-user:{URI_PASSWORD}@127.0.0.1:{free_port()}"
     result = run(project, emu, tmp_path, "pull_request", pr_event(project), uri)
     assert result.exit_code == 4, result.output
     assert isinstance(result.exception, SystemExit)
@@ -227,7 +195,7 @@ def test_failing_slash_command_posts_no_credentials_to_the_pr(
     project: dict[str, Any], emu: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The 😕 reply quotes the error; MLflow's error quotes the URI with its password."""
-    uri = f"http://ci-user:{URI_PASSWORD}@127.0.0.1:{dead_port()}"
+    uri = f"http://ci-user:{URI_PASSWORD}@127.0.0.1:{free_port()}"
     payload = comment_event(emu, "/retrain n_estimators=6")
     result = run(project, emu, tmp_path, "issue_comment", payload, uri)
     assert result.exit_code == 4, result.output
@@ -288,9 +256,7 @@ def test_local_commands_print_no_credentials(
 ) -> None:
     """`cml-bot` outside Actions (here `models`) against a dead server whose URI has a password:
     the error names the server without it, whatever MLflow's own message quoted."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     project = tmp_path / "project"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".cml-bot", "out"))
     monkeypatch.chdir(project)

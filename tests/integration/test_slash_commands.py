@@ -7,7 +7,6 @@ import copy
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,22 +16,12 @@ import pytest
 from cml_bot import app, app_github, flow
 from cml_bot.errors import CmlBotError
 from tests.emulator import Emulator
+from tests.integration.support import git
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "breast-cancer"
 REPO = "octo-org/tumor-model"
 PR = 7
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
