@@ -43,7 +43,9 @@ sys.path.insert(0, str(ROOT))  # tests.emulator
 
 from click.testing import CliRunner  # noqa: E402
 
-from cml_bot import app, app_github, publish  # noqa: E402
+from cml_bot.app import github_events as app_github  # noqa: E402
+from cml_bot.app import local as app  # noqa: E402
+from cml_bot.bot import publish as publish  # noqa: E402
 from cml_bot.cli import main  # noqa: E402
 from tests.emulator import Emulator  # noqa: E402
 
@@ -276,8 +278,8 @@ def main_bench(repeats: int) -> dict[str, Any]:
         "import sys, time\n"
         "t = time.perf_counter()\n"
         "from cml_bot import app\n"
-        "from cml_bot.deploy import Deployer\n"
-        "from cml_bot.progress import Progress\n"
+        "from cml_bot.deploy.deployer import Deployer\n"
+        "from cml_bot.core.progress import Progress\n"
         "s = app.Settings(config_path=sys.argv[1], env={'MLFLOW_TRACKING_URI': ''}, quiet=True)\n"
         "cfg = app.load(s)\n"
         "registry = app.make_registry(cfg, s.env)\n"

@@ -1,4 +1,4 @@
-"""Benchmark: paired 95% intervals from cml_bot.stats vs a naive sklearn row bootstrap.
+"""Benchmark: paired 95% intervals from cml_bot.stats.engine vs a naive sklearn row bootstrap.
 
 Usage: ``.venv/bin/python benchmarks/stats_bench.py [--rows N] [--repeats R] [--naive-resamples K]``
 
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from cml_bot.predictions import PredictionSet
-from cml_bot.stats import paired_delta, paired_deltas
+from cml_bot.stats.engine import paired_delta, paired_deltas
+from cml_bot.stats.predictions import PredictionSet
 
 N_RESAMPLES = 2000
 CLASSIFICATION = ["accuracy", "f1", "f1_macro", "roc_auc", "neg_log_loss"]

@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from cml_bot import DEFAULT_CONFIG_FILE, __version__
-from cml_bot.errors import EXIT_CONFIG, EXIT_GATE_FAILED, EXIT_OK, CmlBotError
-from cml_bot.redact import scrub, secret_values
+from cml_bot.core import EXIT_CONFIG, EXIT_GATE_FAILED, EXIT_OK, CmlBotError, scrub, secret_values
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +74,7 @@ def settings(
     out_dir: Path | None = None,
     quiet: bool = False,
 ) -> Any:
-    from cml_bot.app import Settings
+    from cml_bot.app.local import Settings
     from cml_bot.config import parse_overrides
 
     return Settings(
@@ -99,7 +98,7 @@ def main() -> None:
 @handle_errors
 def validate(config_path: Path) -> None:
     """Check a cml-bot.yaml: exit 0 when valid, else print each problem with its fix."""
-    from cml_bot.app import validate as do_validate
+    from cml_bot.app.local import validate as do_validate
 
     cfg = do_validate(config_path)
     click.echo(
@@ -119,7 +118,7 @@ def train(
     config_path: Path, overrides: tuple[str, ...], out_dir: Path | None, no_log: bool, quiet: bool
 ) -> None:
     """Train the model, evaluate it on the evaluation rows, and log an MLflow run."""
-    from cml_bot import app
+    from cml_bot.app import local as app
 
     outcome = app.train(settings(config_path, overrides, out_dir, quiet), log=not no_log)
     _print_outcome(outcome)
@@ -146,7 +145,7 @@ def evaluate(
     quiet: bool,
 ) -> None:
     """Score a registered model on the current evaluation rows, without retraining."""
-    from cml_bot import app
+    from cml_bot.app import local as app
 
     outcome = app.evaluate(settings(config_path, overrides, out_dir, quiet), version)
     _print_outcome(outcome)
@@ -164,7 +163,7 @@ def evaluate(
 @handle_errors
 def promote(config_path: Path, out_dir: Path | None, run_id: str | None, quiet: bool) -> None:
     """Register a trained model as a new version and move the champion alias to it."""
-    from cml_bot import app
+    from cml_bot.app import local as app
 
     version = app.promote(settings(config_path, (), out_dir, quiet), run_id)
     click.echo(f"registered {version.name} v{version.version}; champion -> v{version.version}")
@@ -208,7 +207,7 @@ def run(
     With --local, on this working tree with no GitHub: prints the report and writes report.md
     and result.json. Exits 1 when a gate fails unless --no-fail.
     """
-    from cml_bot import app
+    from cml_bot.app import local as app
 
     st = settings(config_path, overrides, out_dir, quiet)
     if not local:
@@ -219,7 +218,7 @@ def run(
                 fix="pass --local to run the flow on this working tree",
                 exit_code=EXIT_CONFIG,
             )
-        from cml_bot import app_github
+        from cml_bot.app import github_events as app_github
 
         outcome = app_github.run_action(st)
         if outcome.flow is not None:
@@ -252,7 +251,7 @@ def compare(
     Writes report.md and result.json (into --out, default the candidate folder) and prints the
     verdict and each metric's delta with its confidence interval.
     """
-    from cml_bot import app
+    from cml_bot.app import local as app
 
     result = app.compare_dirs(settings(config_path, (), out_dir, True), baseline_dir, candidate_dir)
     if as_json:
@@ -286,7 +285,7 @@ def report(
     config_path: Path, out_dir: Path | None, baseline_dir: Path, candidate_dir: Path
 ) -> None:
     """Print the markdown report comparing two output folders (also written to report.md)."""
-    from cml_bot import app
+    from cml_bot.app import local as app
 
     result = app.compare_dirs(settings(config_path, (), out_dir, True), baseline_dir, candidate_dir)
     click.echo(result.report)
@@ -309,8 +308,8 @@ def report(
 @handle_errors
 def plan(event_name: str, event_path: Path) -> None:
     """Print what cml-bot would do for an event, as one JSON object. No network call."""
-    from cml_bot import app_github
-    from cml_bot.actions import load_event_file
+    from cml_bot.app import github_events as app_github
+    from cml_bot.bot.runner import load_event_file
 
     decision = app_github.plan(event_name, load_event_file(event_path))
     click.echo(json.dumps(decision.to_json(), sort_keys=True))
@@ -332,7 +331,7 @@ def publish(config_path: Path, artifact: Path, quiet: bool) -> None:
     The artifact is untrusted: only its numbers are used, validated, and the PR it claims must be
     at the commit the workflow run was for.
     """
-    from cml_bot import app_github
+    from cml_bot.app import github_events as app_github
 
     app_github.publish_artifact(settings(config_path, (), None, quiet), artifact)
 
@@ -348,7 +347,8 @@ def deploy(
 ) -> None:
     """Evaluate this commit against the champion; if it passes the gates, register it, move the
     champion alias to it and run the deploy hook (deploy.command). Exit 1 when a gate fails."""
-    from cml_bot import app, app_deploy
+    from cml_bot.app import deploy as app_deploy
+    from cml_bot.app import local as app
 
     st = settings(config_path, overrides, out_dir, quiet)
     cfg = app.load(st)
@@ -380,7 +380,7 @@ def deploy(
 @handle_errors
 def rollback(config_path: Path, to: str | None, quiet: bool) -> None:
     """Move the champion alias back to an earlier version and run the deploy hook."""
-    from cml_bot import app_deploy
+    from cml_bot.app import deploy as app_deploy
 
     result = app_deploy.rollback(settings(config_path, (), None, quiet), to)
     click.echo(result.message)
@@ -394,8 +394,8 @@ def models(config_path: Path, as_json: bool) -> None:
     """List the registered versions with their metrics, SHA, PR, and which one is champion."""
     from tabulate import tabulate
 
-    from cml_bot import app_deploy
-    from cml_bot.metrics import METRICS
+    from cml_bot.app import deploy as app_deploy
+    from cml_bot.core.metrics import METRICS
 
     versions, champion = app_deploy.models(settings(config_path, (), None, True))
     if as_json:
@@ -482,7 +482,7 @@ def init(
     Asks for what the flags do not give (nothing with --yes), validates the config before
     writing, and refuses to overwrite existing files without --force (exit 2).
     """
-    from cml_bot import init as setup
+    from cml_bot import scaffold as setup
 
     lay = setup.layout(config_path)
     setup.refuse_existing(lay, force)
@@ -537,7 +537,7 @@ def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
 
 
 def _print_outcome(outcome: Any) -> None:
-    from cml_bot.metrics import METRICS
+    from cml_bot.core.metrics import METRICS
 
     data = outcome.to_json()
     rows = [(METRICS[k].label, METRICS[k].direction, v) for k, v in data["metrics"].items()]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cml_bot.errors import GitHubError
+from cml_bot.core import GitHubError
 from cml_bot.github.common import STATUS_DESCRIPTION_MAX, _login, _Op, _trim
 from cml_bot.github.transport import PER_PAGE, Transport, _require
 

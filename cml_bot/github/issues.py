@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cml_bot.errors import GitHubError
+from cml_bot.core import GitHubError
 from cml_bot.github.common import STATUS_DESCRIPTION_MAX, _login, _Op, _q, _trim
 from cml_bot.github.transport import Transport, _require
 

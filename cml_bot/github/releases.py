@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cml_bot.errors import GitHubError
+from cml_bot.core import GitHubError
 from cml_bot.github.common import _Op
 from cml_bot.github.transport import (
     _LINK_NEXT,

@@ -16,7 +16,7 @@ are retried with exponential backoff and jitter, at most ``max_attempts`` attemp
 Rate limits (403/429 with ``x-ratelimit-remaining: 0``, a ``retry-after`` header, or a "secondary
 rate limit" message) are waited out when the wait fits the ``max_wait`` budget, else they fail at
 once with the reset time. All waits of one call together never exceed ``max_wait`` seconds. Other
-4xx answers are not retried: they become a :class:`~cml_bot.errors.GitHubError` whose ``fix``
+4xx answers are not retried: they become a :class:`~cml_bot.core.errors.GitHubError` whose ``fix``
 says what to change (token, workflow ``permissions:``, names).
 
 The token never appears in a message, a ``repr`` or a log line.
@@ -42,7 +42,7 @@ import requests
 from github.GithubException import GithubException
 
 from cml_bot import __version__
-from cml_bot.errors import EXIT_CONFIG, ConfigError, GitHubError
+from cml_bot.core import EXIT_CONFIG, ConfigError, GitHubError
 from cml_bot.github.common import _Op, _q
 from cml_bot.github.failures import (
     RETRYABLE_EXCEPTIONS,

@@ -11,7 +11,7 @@ import tarfile
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from cml_bot.errors import RegistryError
+from cml_bot.core import RegistryError
 
 MODEL_DIR = "model"  # the one top-level directory inside model.tar.gz
 MAX_MEMBERS = 100_000  # entries in a model archive

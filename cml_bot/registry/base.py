@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from cml_bot.errors import RegistryError
+from cml_bot.core import RegistryError
 
 
 @dataclass(frozen=True)

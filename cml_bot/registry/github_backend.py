@@ -47,8 +47,8 @@ point. For this backend ``model_uri`` must be a *local* MLflow model directory, 
 ``runs:/`` and ``models:/`` URIs are refused, since reading MLflow runs is the MLflow
 backend's job. ``tags`` carry the version's fields under the MLflow backend's keys:
 ``cml_bot.sha``, ``cml_bot.pr``, ``cml_bot.fingerprint``, ``cml_bot.metric.<name>``,
-``cml_bot.param.<name>``, ``cml_bot.kind``, ``cml_bot.data`` (JSON), and optionally
-``cml_bot.predictions`` (a local path); without it, a ``predictions.csv`` next to the model
+``cml_bot.param.<name>``, ``cml_bot.kind``, ``cml_bot.ml.data`` (JSON), and optionally
+``cml_bot.stats.predictions`` (a local path); without it, a ``predictions.csv`` next to the model
 directory is uploaded when there is one. Other keys are ignored.
 
 The code is split by responsibility: :mod:`~cml_bot.registry.github_records` (names, release
@@ -79,7 +79,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cml_bot.errors import RegistryError
+from cml_bot.core import RegistryError
 from cml_bot.registry.archive import (
     MAX_MEMBERS,
     MAX_UNPACKED,

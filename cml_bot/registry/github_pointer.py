@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cml_bot.errors import GitHubError, RegistryError
+from cml_bot.core import GitHubError, RegistryError
 from cml_bot.github import RefInfo, ReleaseInfo
 from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
 from cml_bot.registry.github_records import (

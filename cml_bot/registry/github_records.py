@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from cml_bot.errors import RegistryError
+from cml_bot.core import RegistryError
 
 TAG_ROOT = "cml-bot"
-TAG_PREFIX = "cml_bot."  # the MLflow backend's tag keys (cml_bot.tracking.TAG_PREFIX)
+TAG_PREFIX = "cml_bot."  # the MLflow backend's tag keys (cml_bot.registry.tracking.TAG_PREFIX)
 MODEL_ASSET = "model.tar.gz"
 PREDICTIONS_ASSET = "predictions.csv"
 METRICS_ASSET = "metrics.json"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cml_bot.errors import GitHubError, RegistryError
+from cml_bot.core import GitHubError, RegistryError
 from cml_bot.github import GitHubClient, RefInfo, ReleaseInfo
 from cml_bot.registry.archive import MODEL_DIR, _safe_unpack, _sha256
 from cml_bot.registry.base import ModelVersion

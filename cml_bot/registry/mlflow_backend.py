@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cml_bot.errors import RegistryError
+from cml_bot.core import RegistryError
 from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
-from cml_bot.tracking import TAG_PREFIX, Tracker, _first_line, _safe_uri
+from cml_bot.registry.tracking import TAG_PREFIX, Tracker, _first_line, _safe_uri
 
 HISTORY_TAG = TAG_PREFIX + "alias_history."
 HISTORY_KEEP = 100
@@ -149,7 +149,7 @@ class MlflowRegistry:
     def _cas(self) -> contextlib.AbstractContextManager[Any]:
         """MLflow has no atomic compare-and-set, so check and move are as close as two calls can
         be; on the local SQLite store a file lock makes them atomic."""
-        from cml_bot.tracking import STATE_DIR, _file_lock, is_local_sqlite
+        from cml_bot.registry.tracking import STATE_DIR, _file_lock, is_local_sqlite
 
         if is_local_sqlite(self.tracker.tracking_uri):
             return _file_lock(self.tracker.root / STATE_DIR / "alias.lock")

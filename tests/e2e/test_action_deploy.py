@@ -12,7 +12,7 @@ merged PR (head = that commit) is seeded in the emulator before its push is deli
 * PR #4 `strict-deploy-gate`: `gates.accuracy.min: 0.999`, which no model passes: rejected.
 * PR #5 `more-trees`: the gate back to 0.85, more trees, and a hook that exits 3: rolled back.
 
-The registry is read in-process with :func:`cml_bot.app_deploy.models` (what `cml-bot models`
+The registry is read in-process with :func:`cml_bot.app.deploy.models` (what `cml-bot models`
 prints) on the same store.
 """
 
@@ -149,7 +149,8 @@ def _push(
 
 def _registry(project: Project, merges: Merges) -> tuple[str | None, list[Any]]:
     """The champion's version and every registered version (what `cml-bot models` lists)."""
-    from cml_bot import app, app_deploy
+    from cml_bot.app import deploy as app_deploy
+    from cml_bot.app import local as app
 
     settings = app.Settings(
         config_path=project.repo / "cml-bot.yaml",

@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 
-from cml_bot import app, app_github, commands
+from cml_bot.app import github_events as app_github
+from cml_bot.app import local as app
+from cml_bot.bot import commands as commands
 from tests.emulator import Emulator
 from tests.integration.support import ROOT, deeper, pr_project, small_no_baseline
 

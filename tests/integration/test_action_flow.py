@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cml_bot import app_github
+from cml_bot.app import github_events as app_github
 from cml_bot.cli import main
 from tests.emulator import Emulator
 from tests.integration.support import git

@@ -15,11 +15,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cml_bot import app, app_deploy
+from cml_bot.app import deploy as app_deploy
+from cml_bot.app import local as app
 from cml_bot.cli import main
-from cml_bot.deploy import Deployer
-from cml_bot.errors import CmlBotError
-from cml_bot.progress import Progress
+from cml_bot.core.errors import CmlBotError
+from cml_bot.core.progress import Progress
+from cml_bot.deploy.deployer import Deployer
 from tests.emulator import Emulator
 from tests.integration.support import git
 

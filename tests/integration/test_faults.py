@@ -35,9 +35,9 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from cml_bot import app
+from cml_bot.app import local as app
 from cml_bot.cli import main
-from cml_bot.errors import RegistryError
+from cml_bot.core.errors import RegistryError
 from cml_bot.registry.mlflow_backend import MlflowRegistry
 from tests.emulator import Emulator
 from tests.integration.support import git

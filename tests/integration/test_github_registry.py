@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cml_bot.errors import RegistryError
+from cml_bot.core.errors import RegistryError
 from cml_bot.github import GitHubClient, RefCreation
 from cml_bot.registry.base import AliasConflict
 from cml_bot.registry.github_backend import (
@@ -54,7 +54,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
 
-    from cml_bot.tracking import save_sklearn_model
+    from cml_bot.registry.tracking import save_sklearn_model
 
     rng = np.random.default_rng(7)
     features = rng.normal(size=(60, 3))
@@ -135,7 +135,7 @@ def alias_tags(emu: Emulator) -> list[str]:
 def test_versions_champion_history_and_round_trip(
     emu: Emulator, models: Models, tmp_path: Path
 ) -> None:
-    from cml_bot.tracking import load_sklearn
+    from cml_bot.registry.tracking import load_sklearn
 
     reg = registry(emu)
     v1 = register(reg, models, 0, SHA1)

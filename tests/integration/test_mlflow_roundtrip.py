@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from cml_bot.registry.base import AliasConflict
 from cml_bot.registry.mlflow_backend import MlflowRegistry
-from cml_bot.tracking import Tracker, default_tracking_uri, load_sklearn
+from cml_bot.registry.tracking import Tracker, default_tracking_uri, load_sklearn
 
 
 def _fit(c: float) -> LogisticRegression:

@@ -55,7 +55,7 @@ def commit(repo: Path, message: str) -> str:
 
 def versions(repo: Path) -> list[str]:
     from cml_bot.registry.mlflow_backend import MlflowRegistry
-    from cml_bot.tracking import Tracker, default_tracking_uri
+    from cml_bot.registry.tracking import Tracker, default_tracking_uri
 
     tracker = Tracker(default_tracking_uri(None, {}, repo), "tumor-classifier", repo)
     return [v.version for v in MlflowRegistry(tracker).versions()]

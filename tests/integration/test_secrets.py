@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from cml_bot import app_github
+from cml_bot.app import github_events as app_github
 from cml_bot.cli import main
-from cml_bot.errors import CmlBotError
-from cml_bot.tracking import Tracker, _first_line
+from cml_bot.core.errors import CmlBotError
+from cml_bot.registry.tracking import Tracker, _first_line
 from tests.emulator import Emulator
 from tests.integration.support import (
     EXAMPLE,
@@ -223,12 +223,13 @@ def test_secret_values_and_scrubbing() -> None:
 def test_evaluate_without_a_candidate_names_the_store_without_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import cml_bot.tracking
+    import cml_bot.registry
+    from cml_bot.ml import recorded_candidate
 
-    monkeypatch.setattr(cml_bot.tracking, "find_candidate", lambda tracker, sha: None)
+    monkeypatch.setattr(cml_bot.registry, "find_candidate", lambda tracker, sha: None)
     tracker = SimpleNamespace(tracking_uri=f"https://ci:{URI_PASSWORD}@mlflow.example.com/x")
     with pytest.raises(CmlBotError) as caught:
-        app_github._candidate_for(None, tracker, "a" * 40, Path("."), None)  # type: ignore[arg-type]
+        recorded_candidate(None, tracker, "a" * 40, Path("."), None)  # type: ignore[arg-type]
     assert URI_PASSWORD not in str(caught.value)
     assert "https://***@mlflow.example.com/x" in str(caught.value)
 

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from cml_bot import app, app_github, flow
-from cml_bot.errors import CmlBotError
+from cml_bot.app import github_events as app_github
+from cml_bot.app import local as app
+from cml_bot.app import pr_flow as flow
+from cml_bot.core.errors import CmlBotError
 from tests.emulator import Emulator
 from tests.integration.support import git
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cml_bot import actions
-from cml_bot.errors import PayloadError
+from cml_bot.bot import runner as actions
+from cml_bot.core.errors import PayloadError
 
 ACTIONS = {"GITHUB_ACTIONS": "true"}
 LOCAL: dict[str, str] = {}

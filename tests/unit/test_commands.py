@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cml_bot.commands import (
+from cml_bot.bot.commands import (
     MAX_LINE,
     VERBS,
     BadArguments,
@@ -19,7 +19,7 @@ from cml_bot.commands import (
     parse_value,
     retrain_overrides,
 )
-from cml_bot.config import CommandSpec, CommandsSection
+from cml_bot.config.models import CommandSpec, CommandsSection
 
 # body -> (verb, args) of the command it must run
 ACCEPTED: list[tuple[str, str, dict[str, str]]] = [

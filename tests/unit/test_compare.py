@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cml_bot.compare import (
+from cml_bot.compare.engine import (
     ModelIdentity,
     build_row,
     compare,
@@ -20,9 +20,9 @@ from cml_bot.compare import (
     result_json,
     verdict_of,
 )
-from cml_bot.config import Gate
-from cml_bot.predictions import PredictionSet
-from cml_bot.stats import PairedDelta
+from cml_bot.config.models import Gate
+from cml_bot.stats.engine import PairedDelta
+from cml_bot.stats.predictions import PredictionSet
 
 NAN = float("nan")
 

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
-from cml_bot.config import (
+from cml_bot.config.models import (
     apply_overrides,
     load_config,
     parse_config,
     parse_overrides,
     permission_at_least,
 )
-from cml_bot.errors import EXIT_CONFIG, ConfigError
+from cml_bot.core.errors import EXIT_CONFIG, ConfigError
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "breast-cancer" / "cml-bot.yaml"
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from cml_bot.config import load_config
-from cml_bot.deploy import Deployer
-from cml_bot.errors import GitHubError
+from cml_bot.config.models import load_config
+from cml_bot.core.errors import GitHubError
+from cml_bot.core.progress import Progress
+from cml_bot.deploy.deployer import Deployer
 from cml_bot.github import DeploymentInfo
-from cml_bot.progress import Progress
 from cml_bot.registry.base import AliasConflict, ModelVersion
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "breast-cancer" / "cml-bot.yaml"

@@ -5,6 +5,7 @@ against a small HTTP stub on 127.0.0.1."""
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -15,8 +16,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cml_bot import doctor
 from cml_bot.cli import main
+from cml_bot.doctor import diagnose as doctor
 from cml_bot.github import GitHubClient, _Op
 from tests.emulator import Emulator
 
@@ -216,7 +217,7 @@ def test_sqlite_store_passes_when_its_folder_can_be_written(
     assert cfg is not None
     ok = doctor.check_tracking(cfg, {})
     assert ok.status == "ok" and "will be created" in ok.detail
-    monkeypatch.setattr(doctor.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
     assert doctor.check_tracking(cfg, {}).status == "fail"
 
 
@@ -414,7 +415,7 @@ def test_every_troubleshooting_link_in_the_code_has_its_entry() -> None:
     anchors = {
         _slug(line[3:]) for line in TROUBLESHOOTING.read_text().splitlines() if line[:3] == "## "
     }
-    package = Path(doctor.__file__).parent
+    package = Path(doctor.__file__).parents[1]
     linked = set()
     for path in package.rglob("*.py"):
         text = path.read_text(encoding="utf-8")

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from cml_bot.errors import PayloadError
-from cml_bot.events import ACTIONS, Decision, decide
+from cml_bot.bot.events import ACTIONS, Decision, decide
+from cml_bot.core.errors import PayloadError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks"
 MANIFEST = json.loads((FIXTURES / "VENDORED.json").read_text(encoding="utf-8"))
@@ -709,7 +709,7 @@ def test_module_is_pure(module: str) -> None:
     """No click, GitHub, MLflow or environment access in the pure core (DESIGN §4)."""
     import ast
 
-    source = (Path(__file__).parents[2] / "cml_bot" / f"{module}.py").read_text("utf-8")
+    source = (Path(__file__).parents[2] / "cml_bot" / "bot" / f"{module}.py").read_text("utf-8")
     imported: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):

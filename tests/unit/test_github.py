@@ -18,7 +18,7 @@ import pytest
 import requests
 import responses
 
-from cml_bot.errors import EXIT_SERVICE, ConfigError, GitHubError
+from cml_bot.core.errors import EXIT_SERVICE, ConfigError, GitHubError
 from cml_bot.github import DEFAULT_BOT_LOGIN, GitHubClient
 
 TOKEN = "ghs_SuperSecretToken0123456789"

@@ -25,9 +25,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cml_bot import commands
+from cml_bot.bot import commands as commands
+from cml_bot.bot.events import ACTIONS, Decision, decide
 from cml_bot.cli import main
-from cml_bot.compare import (
+from cml_bot.compare.engine import (
     Comparison,
     ConfusionMatrices,
     ModelIdentity,
@@ -36,12 +37,11 @@ from cml_bot.compare import (
     build_row,
     verdict_of,
 )
-from cml_bot.config import Gate, load_config, parse_config
-from cml_bot.data import load_dataset
-from cml_bot.errors import ConfigError, DataError, PayloadError, TrainingError
-from cml_bot.events import ACTIONS, Decision, decide
-from cml_bot.report import MARKER_PREFIX, ReportContext, render_report, report_marker
-from cml_bot.stats import PairedDelta
+from cml_bot.config.models import Gate, load_config, parse_config
+from cml_bot.core.errors import ConfigError, DataError, PayloadError, TrainingError
+from cml_bot.ml.data import load_dataset
+from cml_bot.report.render import MARKER_PREFIX, ReportContext, render_report, report_marker
+from cml_bot.stats.engine import PairedDelta
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks"
 SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -613,7 +613,7 @@ def data_config(tmp_path: Path, train: str | bytes, evaluation: str | None) -> A
 
 @pytest.mark.parametrize("name", sorted(DATA_CASES))
 def test_broken_data_raises_data_error_or_trains(tmp_path: Path, name: str) -> None:
-    from cml_bot.training import train_builtin
+    from cml_bot.ml.training import train_builtin
 
     train, evaluation, expected = DATA_CASES[name]
     cfg = data_config(tmp_path, train, evaluation)
@@ -631,7 +631,7 @@ def test_broken_data_raises_data_error_or_trains(tmp_path: Path, name: str) -> N
 def test_an_all_missing_only_feature_loads_then_fails_training_clearly(tmp_path: Path) -> None:
     """Documented: the imputer drops a column with no values; if it was the only feature the
     estimator refuses (a TrainingError, exit 3), not a DataError."""
-    from cml_bot.training import train_builtin
+    from cml_bot.ml.training import train_builtin
 
     cfg = data_config(tmp_path, table([("", y) for _, y in ROWS]), None)
     dataset = load_dataset(cfg)

@@ -12,10 +12,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cml_bot import doctor, init
 from cml_bot.cli import main
-from cml_bot.config import load_config
-from cml_bot.errors import ConfigError, DataError
+from cml_bot.config.models import load_config
+from cml_bot.core.errors import ConfigError, DataError
+from cml_bot.doctor import diagnose as doctor
+from cml_bot.scaffold import setup as init
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 PINNED = f"cml-bot/cml-bot@{SHA}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cml_bot.errors import CmlBotError
-from cml_bot.redact import scrub, scrubbed, secret_values, uri_secrets, without_credentials
+from cml_bot.core.errors import CmlBotError
+from cml_bot.core.redact import scrub, scrubbed, secret_values, uri_secrets, without_credentials
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from cml_bot import metrics, reference
-from cml_bot.config import Config
+from cml_bot.config import reference as reference
+from cml_bot.config.models import Config
+from cml_bot.core import metrics as metrics
 
 DOC = Path(__file__).parents[2] / "docs" / "configuration.md"
 
@@ -25,7 +26,7 @@ def test_committed_reference_matches_the_code() -> None:
                     committed.splitlines(keepends=True),
                     generated.splitlines(keepends=True),
                     "docs/configuration.md (committed)",
-                    "generated from cml_bot/config.py and cml_bot/metrics.py",
+                    "generated from cml_bot/config/models.py and cml_bot/core/metrics.py",
                 )
             )[:60]
         )
@@ -61,7 +62,7 @@ def test_every_field_is_documented_with_type_default_meaning_and_example() -> No
 def test_examples_are_valid_values_of_their_field() -> None:
     import yaml
 
-    from cml_bot.config import parse_config
+    from cml_bot.config.models import parse_config
 
     base = {"model": {"name": "m"}, "train": {"data": "d.csv", "target": "y"}}
     for r in reference.rows():

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cml_bot.compare import (
+from cml_bot.compare.engine import (
     Comparison,
     ConfusionMatrices,
     MetricRow,
@@ -27,10 +27,9 @@ from cml_bot.compare import (
     compare,
     verdict_of,
 )
-from cml_bot.config import Gate
-from cml_bot.errors import ConfigError
-from cml_bot.predictions import PredictionSet
-from cml_bot.report import (
+from cml_bot.config.models import Gate
+from cml_bot.core.errors import ConfigError
+from cml_bot.report.render import (
     DataChanges,
     ReportContext,
     changed_params,
@@ -42,7 +41,8 @@ from cml_bot.report import (
     report_marker,
     safe_url,
 )
-from cml_bot.stats import PairedDelta
+from cml_bot.stats.engine import PairedDelta
+from cml_bot.stats.predictions import PredictionSet
 
 GOLDEN = Path(__file__).parent / "golden"
 WHEN = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
@@ -630,7 +630,7 @@ def test_end_to_end_from_compare() -> None:
 
 
 def test_packaged_template_is_preferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cml_bot import report
+    from cml_bot.report import render as report
 
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "report.md.j2").write_text(

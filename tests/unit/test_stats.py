@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from cml_bot import stats
-from cml_bot.metrics import METRICS
-from cml_bot.predictions import PredictionSet
-from cml_bot.stats import PairedDelta, metric_value, paired_delta, paired_deltas
+from cml_bot.core.metrics import METRICS
+from cml_bot.stats import engine as stats
+from cml_bot.stats.engine import PairedDelta, metric_value, paired_delta, paired_deltas
+from cml_bot.stats.predictions import PredictionSet
 
 CLASSIFICATION = [n for n, s in METRICS.items() if s.task == "classification"]
 REGRESSION = [n for n, s in METRICS.items() if s.task == "regression"]

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cml_bot.config import parse_config
-from cml_bot.data import ROW_ID, load_dataset
-from cml_bot.errors import ConfigError, DataError, TrainingError
-from cml_bot.training import train, train_builtin
+from cml_bot.config.models import parse_config
+from cml_bot.core.errors import ConfigError, DataError, TrainingError
+from cml_bot.ml.data import ROW_ID, load_dataset
+from cml_bot.ml.training import train, train_builtin
 
 
 def make_cfg(root: Path, **train_extra: Any) -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cml_bot.errors import PayloadError
-from cml_bot.untrusted import claim_matches, read_claim, read_result, render
+from cml_bot.bot.fork_artifact import claim_matches, read_claim, read_result, render
+from cml_bot.core.errors import PayloadError
 
 SHA = "a" * 40
 

@@ -1,0 +1,232 @@
+"""Composition root: builds the adapters from settings and runs the use cases.
+
+The CLI calls these functions; they return data and raise :class:`~cml_bot.core.errors.CmlBotError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cml_bot.config import Config, apply_overrides, load_config
+from cml_bot.core import ConfigError, Progress, RegistryError, without_credentials
+from cml_bot.core import git as gitinfo
+
+DEFAULT_OUT = Path(".cml-bot") / "out"
+
+
+@dataclass
+class Settings:
+    config_path: Path = Path("cml-bot.yaml")
+    overrides: dict[str, Any] = field(default_factory=dict)
+    out_dir: Path | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    quiet: bool = False
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(quiet=self.quiet)
+
+
+def load(settings: Settings) -> Config:
+    """The config with dotted overrides (``evaluate.test_size=0.3``) applied and re-validated.
+
+    Bare keys are estimator parameters; they are applied by the trainer and recorded, and checked
+    against the estimator's own parameters there.
+    """
+    cfg = load_config(settings.config_path)
+    dotted = {k: v for k, v in settings.overrides.items() if "." in k}
+    return apply_overrides(cfg, dotted)
+
+
+def param_overrides(settings: Settings) -> dict[str, Any]:
+    return {k: v for k, v in settings.overrides.items() if "." not in k}
+
+
+def out_dir(settings: Settings, cfg: Config, role: str = "candidate") -> Path:
+    base = settings.out_dir or cfg.root / DEFAULT_OUT
+    return base / role if role != "candidate" or settings.out_dir is None else base
+
+
+def make_tracker(cfg: Config, env: Mapping[str, str]) -> Any:
+    from cml_bot.registry import Tracker, default_tracking_uri
+
+    uri = default_tracking_uri(cfg.registry.tracking_uri, env, cfg.root)
+    return Tracker(uri, cfg.model.name, cfg.root)
+
+
+def registry_backend(cfg: Config, env: Mapping[str, str]) -> str:
+    """``auto``: mlflow when a tracking URI is configured, github inside Actions, else the
+    embedded store (mlflow on local SQLite)."""
+    if cfg.registry.backend != "auto":
+        return cfg.registry.backend
+    if cfg.registry.tracking_uri or env.get("MLFLOW_TRACKING_URI"):
+        return "mlflow"
+    return "github" if env.get("GITHUB_ACTIONS") == "true" else "mlflow"
+
+
+def make_registry(cfg: Config, env: Mapping[str, str], tracker: Any = None) -> Any:
+    if registry_backend(cfg, env) == "github":
+        from cml_bot.github import GitHubClient
+        from cml_bot.registry import GitHubRegistry
+
+        token = env.get("CML_BOT_GITHUB_TOKEN") or env.get("GITHUB_TOKEN")
+        repository = env.get("GITHUB_REPOSITORY")
+        if not token or not repository:
+            raise ConfigError(
+                "registry.backend 'github' keeps models in this repository's Releases and needs "
+                "GITHUB_REPOSITORY and a token",
+                fix="run inside GitHub Actions with `github-token`, or set registry.backend: "
+                "mlflow (with registry.tracking_uri for a team server)",
+            )
+        api = env.get("GITHUB_API_URL") or "https://api.github.com"
+        return GitHubRegistry(GitHubClient(token, repository, api_url=api), cfg.model.name)
+    from cml_bot.registry import MlflowRegistry
+
+    return MlflowRegistry(tracker or make_tracker(cfg, env))
+
+
+def validate(path: Path) -> Config:
+    return load_config(path)
+
+
+def git_info(cfg: Config, env: Mapping[str, str]) -> gitinfo.GitInfo:
+    info = gitinfo.read(cfg.root)
+    pr = env.get("CML_BOT_PR")
+    if pr and pr.isdigit():
+        info = gitinfo.GitInfo(sha=info.sha, branch=info.branch, pr=int(pr), dirty=info.dirty)
+    return info
+
+
+def train(settings: Settings, *, log: bool = True) -> Any:
+    from cml_bot.ml import train_candidate
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env) if log else None
+    return train_candidate(
+        cfg,
+        overrides=param_overrides(settings),
+        out_dir=out_dir(settings, cfg),
+        tracker=tracker,
+        git=git_info(cfg, settings.env),
+        progress=settings.progress,
+    )
+
+
+def evaluate(settings: Settings, version: str | None = None) -> Any:
+    """Score a registered version (default: the champion) on the current evaluation rows."""
+    from cml_bot.ml import Outcome, score_registered, write_outcome
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env)
+    registry = make_registry(cfg, settings.env, tracker)
+    found = registry.get(version.lstrip("v")) if version else registry.champion(cfg.deploy.alias)
+    if found is None:
+        what = f"version {version}" if version else f"version behind the '{cfg.deploy.alias}' alias"
+        raise RegistryError(
+            f"{cfg.model.name} has no {what} in {without_credentials(tracker.tracking_uri)}",
+            fix="train and promote a model first (`cml-bot train` then `cml-bot promote`)",
+        )
+    dest = out_dir(settings, cfg)
+    evaluation = score_registered(cfg, found, tracker, dest, settings.progress)
+    outcome = Outcome(
+        role="baseline",
+        out_dir=dest,
+        evaluation=evaluation,
+        params=dict(found.params),
+        kind=found.kind,
+        source=f"{cfg.model.name} v{found.version}",
+    )
+    write_outcome(outcome)
+    return outcome
+
+
+def promote(settings: Settings, run_id: str | None = None) -> Any:
+    """Register a run's model (default: the last ``cml-bot train`` output) and move the alias."""
+    from cml_bot.ml import promote as do_promote
+    from cml_bot.ml import read_outcome
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env)
+    registry = make_registry(cfg, settings.env, tracker)
+    if run_id is None:
+        run_id = read_outcome(out_dir(settings, cfg)).get("run_id")
+        if not run_id:
+            raise RegistryError(
+                "the last training run was not logged to MLflow",
+                fix="run `cml-bot train` without --no-log, then promote",
+            )
+    current = registry.champion(cfg.deploy.alias)
+    return do_promote(
+        cfg,
+        registry,
+        run_id=run_id,
+        model_uri=f"runs:/{run_id}/model",
+        tags={},
+        expected=current.version if current else None,
+        progress=settings.progress,
+        reason="cml-bot promote",
+    )
+
+
+def now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def run_local(
+    settings: Settings, *, base_ref: str | None = None, baseline_mode: str | None = None
+) -> Any:
+    """The whole PR flow on a working tree with no GitHub: candidate, baseline, comparison."""
+    from cml_bot.app import pr_flow as flow
+
+    cfg = load(settings)
+    tracker = make_tracker(cfg, settings.env)
+    registry = make_registry(cfg, settings.env, tracker)
+    git = git_info(cfg, settings.env)
+    inputs = flow.FlowInputs(
+        overrides=param_overrides(settings),
+        git=git,
+        baseline_mode=baseline_mode,
+        base_ref=base_ref,
+        candidate_ref=git.branch or "working tree",
+    )
+    if git.dirty:
+        inputs.notes.append(
+            "The candidate was trained from a working tree with uncommitted changes."
+        )
+    out = settings.out_dir or cfg.root / DEFAULT_OUT
+    return flow.run(
+        cfg,
+        inputs,
+        out_dir=out,
+        tracker=tracker,
+        registry=registry,
+        progress=settings.progress,
+        now=now(),
+    )
+
+
+def compare_dirs(settings: Settings, baseline_dir: Path, candidate_dir: Path) -> Any:
+    """Compare two output folders of `cml-bot train`/`evaluate`; write report.md + result.json."""
+    from cml_bot.app import pr_flow as flow
+    from cml_bot.ml import Baseline, load_outcome
+
+    cfg = load(settings)
+    cand = load_outcome(candidate_dir, cfg)
+    base = load_outcome(baseline_dir, cfg)
+    baseline = Baseline("base", base, ref=base.source or str(baseline_dir), sha=base.git.sha)
+    inputs = flow.FlowInputs(git=cand.git, candidate_ref=cand.git.branch or "")
+    return flow.finish(
+        cfg,
+        cand,
+        baseline,
+        inputs,
+        out_dir=settings.out_dir or candidate_dir,
+        progress=settings.progress,
+        now=now(),
+    )

@@ -1,0 +1,33 @@
+"""Baseline vs candidate: metric rows with paired deltas, gate outcomes, the verdict, slices and
+confusion matrices, and ``result.json``.
+
+May import: ``core``, ``config``, ``stats``, numpy. Pure.
+"""
+
+from cml_bot.compare.engine import compare
+from cml_bot.compare.formatting import fmt_ci, fmt_signed, fmt_threshold, fmt_value, scale_decimals
+from cml_bot.compare.results import (
+    Comparison,
+    ConfusionMatrices,
+    GateResult,
+    MetricRow,
+    ModelIdentity,
+    SliceTable,
+    result_json,
+)
+
+__all__ = [
+    "Comparison",
+    "ConfusionMatrices",
+    "GateResult",
+    "MetricRow",
+    "ModelIdentity",
+    "SliceTable",
+    "compare",
+    "fmt_ci",
+    "fmt_signed",
+    "fmt_threshold",
+    "fmt_value",
+    "result_json",
+    "scale_decimals",
+]

@@ -1,0 +1,48 @@
+"""The core every package may use: errors (each says its fix), progress lines, secret redaction,
+git facts and the metric catalogue.
+
+May import: the standard library only (``cml-bot plan`` loads it, so nothing heavy). Never click,
+PyGithub, MLflow or the environment; ``git`` runs the git CLI. ``git`` and ``metrics`` are public
+as namespaces (``git.head_sha()``, ``metrics.METRICS``); the rest is imported by name from here.
+"""
+
+from cml_bot.core import git, metrics
+from cml_bot.core.errors import (
+    EXIT_CONFIG,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    EXIT_SERVICE,
+    CmlBotError,
+    ConfigError,
+    DataError,
+    GitHubError,
+    PayloadError,
+    RefusedError,
+    RegistryError,
+    TrainingError,
+)
+from cml_bot.core.progress import Progress
+from cml_bot.core.redact import scrub, scrubbed, secret_values, uri_secrets, without_credentials
+
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_GATE_FAILED",
+    "EXIT_OK",
+    "EXIT_SERVICE",
+    "CmlBotError",
+    "ConfigError",
+    "DataError",
+    "GitHubError",
+    "PayloadError",
+    "Progress",
+    "RefusedError",
+    "RegistryError",
+    "TrainingError",
+    "git",
+    "metrics",
+    "scrub",
+    "scrubbed",
+    "secret_values",
+    "uri_secrets",
+    "without_credentials",
+]

@@ -1,0 +1,68 @@
+"""Keeping secrets out of every output: which values are secret, and text without them.
+
+Pure: the caller passes the environment in. The GitHub token and the MLflow credentials
+(``MLFLOW_TRACKING_PASSWORD``, ``MLFLOW_TRACKING_TOKEN``, a password inside
+``MLFLOW_TRACKING_URI``) are scrubbed from error messages and from everything posted to GitHub;
+URIs lose their ``user:password@`` before they are printed or linked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.parse
+from collections.abc import Iterator, Mapping
+
+from cml_bot.core.errors import CmlBotError
+
+MIN_SECRET = 4  # shorter values are not scrubbed: replacing them would mangle ordinary text
+
+
+def uri_secrets(uri: str | None) -> tuple[str, ...]:
+    """The password inside ``scheme://user:password@host`` (as written and decoded)."""
+    try:
+        password = urllib.parse.urlsplit(uri or "").password
+    except ValueError:
+        return ()
+    return (password, urllib.parse.unquote(password)) if password else ()
+
+
+def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Every secret value in ``env`` worth scrubbing, longest first (so a secret that contains
+    another is replaced whole; ties in alphabetical order, so runs repeat)."""
+    found = [
+        env.get("CML_BOT_GITHUB_TOKEN") or "",
+        env.get("GITHUB_TOKEN") or "",
+        env.get("MLFLOW_TRACKING_PASSWORD") or "",
+        env.get("MLFLOW_TRACKING_TOKEN") or "",
+        *uri_secrets(env.get("MLFLOW_TRACKING_URI")),
+    ]
+    return tuple(sorted({v for v in found if len(v) >= MIN_SECRET}, key=lambda v: (-len(v), v)))
+
+
+def without_credentials(uri: str, *, mask: str = "***@") -> str:
+    """``scheme://user:password@host/...`` -> ``scheme://***@host/...`` (for messages); with
+    ``mask=""`` the credentials are dropped entirely (for links)."""
+    scheme, sep, rest = uri.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return uri
+    return f"{scheme}://{mask}{host.rpartition('@')[2]}{slash}{path}"
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+@contextlib.contextmanager
+def scrubbed(secrets: tuple[str, ...]) -> Iterator[None]:
+    """Re-raise a CmlBotError with the secrets removed from its message and fix (MLflow's own
+    errors quote the tracking URI, credentials included)."""
+    try:
+        yield
+    except CmlBotError as exc:
+        exc.message = scrub(exc.message, secrets)
+        exc.fix = scrub(exc.fix, secrets) if exc.fix else exc.fix
+        exc.args = (exc.message,)
+        raise

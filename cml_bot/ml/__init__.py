@@ -1,0 +1,43 @@
+"""Training and scoring one model: data loading and the evaluation split, the built-in and the
+command trainer, evaluation (predictions, metrics, size, latency), the pipeline that logs a run,
+and the baseline (champion, base commit in a worktree, or none).
+
+May import: ``core``, ``config``, ``stats``, ``registry``; scikit-learn and pandas.
+"""
+
+from cml_bot.ml.baseline import Baseline, default_base_ref, resolve, worktree
+from cml_bot.ml.data import SKLEARN_DATASETS, load_dataset, load_frame
+from cml_bot.ml.pipeline import (
+    Outcome,
+    load_outcome,
+    promote,
+    read_outcome,
+    recorded_candidate,
+    run_tags,
+    score_registered,
+    train_candidate,
+    typed_params,
+    write_outcome,
+)
+from cml_bot.ml.training import run_command
+
+__all__ = [
+    "SKLEARN_DATASETS",
+    "Baseline",
+    "Outcome",
+    "default_base_ref",
+    "load_dataset",
+    "load_frame",
+    "load_outcome",
+    "promote",
+    "read_outcome",
+    "recorded_candidate",
+    "resolve",
+    "run_command",
+    "run_tags",
+    "score_registered",
+    "train_candidate",
+    "typed_params",
+    "worktree",
+    "write_outcome",
+]

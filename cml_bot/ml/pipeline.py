@@ -1,0 +1,390 @@
+"""The model use cases with no GitHub in them: train+evaluate a candidate, score a registered
+model, promote a run. Each writes its outputs to a folder and logs an MLflow run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cml_bot.config import Config
+from cml_bot.core import CmlBotError, DataError, Progress, without_credentials
+from cml_bot.core.git import GitInfo
+from cml_bot.ml import evaluation as ev
+from cml_bot.ml.data import Dataset, load_dataset
+from cml_bot.ml.training import TrainedModel, train
+from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Tracker
+
+RUN_FILE = "run.json"
+
+
+@dataclass
+class Outcome:
+    """What one train/evaluate produced, as written to ``out_dir/run.json``."""
+
+    role: str  # "candidate" | "baseline"
+    out_dir: Path
+    evaluation: ev.Evaluation
+    params: dict[str, Any]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    run: LoggedRun | None = None
+    kind: str = "sklearn"
+    git: GitInfo = field(default_factory=GitInfo)
+    data_summary: dict[str, Any] = field(default_factory=dict)
+    fit_seconds: float | None = None
+    source: str = ""  # e.g. "trained", "champion v3", "base main@abc123"
+
+    def to_json(self) -> dict[str, Any]:
+        e = self.evaluation
+        return {
+            "role": self.role,
+            "source": self.source,
+            "kind": self.kind,
+            "params": {k: _jsonable(v) for k, v in self.params.items()},
+            "overrides": {k: _jsonable(v) for k, v in self.overrides.items()},
+            "metrics": e.metrics,
+            "slices": e.slices,
+            "fingerprint": e.fingerprint,
+            "latency_median_ms": e.latency_median_ms,
+            "latency_p95_ms": e.latency_p95_ms,
+            "model_size_bytes": e.model_size_bytes,
+            "fit_seconds": self.fit_seconds,
+            "run_id": self.run.run_id if self.run else None,
+            "model_uri": self.run.model_uri if self.run else None,
+            "run_url": self.run.run_url if self.run else None,
+            "git": {"sha": self.git.sha, "branch": self.git.branch, "pr": self.git.pr},
+            "data": self.data_summary,
+        }
+
+
+def typed_params(raw: dict[str, str]) -> dict[str, Any]:
+    """Parameters read back from registry tags (strings) as the scalars they were written from."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value
+        out[key] = parsed if isinstance(parsed, (str, int, float, bool, type(None))) else value
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def run_tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
+    """The ``cml_bot.*`` tags of a run; the registry copies them onto the version it makes."""
+    e = outcome.evaluation
+    tags = {
+        **outcome.git.tags(),
+        TAG_PREFIX + "role": outcome.role,
+        TAG_PREFIX + "kind": outcome.kind,
+        TAG_PREFIX + "model": cfg.model.name,
+    }
+    if e.fingerprint:
+        tags[TAG_PREFIX + "fingerprint"] = e.fingerprint
+    measured = {
+        **e.metrics,
+        "latency_median_ms": e.latency_median_ms,
+        "latency_p95_ms": e.latency_p95_ms,
+        "model_size_bytes": e.model_size_bytes,
+    }
+    for name, value in measured.items():
+        if value is not None:
+            tags[TAG_PREFIX + "metric." + name] = repr(float(value))
+    for name, value in outcome.params.items():
+        tags[TAG_PREFIX + "param." + name] = str(value)[:500]
+    summary = json.dumps(outcome.data_summary.get("evaluation", {}), sort_keys=True)
+    if len(summary) <= 5000:  # MLflow tag values are bounded; the report just shows n/a then
+        tags[TAG_PREFIX + "data"] = summary
+    return tags
+
+
+def _evaluate_sklearn(
+    cfg: Config, model: Any, dataset: Dataset, out_dir: Path, progress: Progress
+) -> ev.Evaluation:
+    from cml_bot.registry import save_sklearn_model
+
+    predict_fn = ev.sklearn_predict_fn(model)
+    with progress.step(f"scoring {len(dataset.evaluation)} evaluation rows"):
+        preds = ev.predict(
+            predict_fn, dataset, ev.model_classes(model), cfg.evaluate.slices, cfg.model.task
+        )
+        median, p95 = ev.measure_latency(predict_fn, dataset.evaluation[dataset.features])
+    with progress.step("saving the model"):
+        save_sklearn_model(model, out_dir / "model")
+    return _finish(
+        cfg, preds, out_dir, median, p95, ev.dir_size(out_dir / "model"), dataset.fingerprint()
+    )
+
+
+def _finish(
+    cfg: Config,
+    preds: Any,
+    out_dir: Path,
+    median: float | None,
+    p95: float | None,
+    size: int | None,
+    fingerprint: str | None,
+) -> ev.Evaluation:
+    names = cfg.evaluate.metrics
+    result = ev.Evaluation(
+        predictions=preds,
+        metrics=ev.compute_metrics(preds, names),
+        slices=ev.slice_metrics(preds, names),
+        latency_median_ms=median,
+        latency_p95_ms=p95,
+        model_size_bytes=size,
+        fingerprint=fingerprint or preds.fingerprint(),
+    )
+    ev.save_predictions(preds, out_dir / "predictions.csv")
+    (out_dir / "metrics.json").write_text(json.dumps(result.metrics, indent=2) + "\n")
+    return result
+
+
+def train_candidate(
+    cfg: Config,
+    *,
+    overrides: dict[str, Any],
+    out_dir: Path,
+    tracker: Tracker | None,
+    git: GitInfo,
+    progress: Progress,
+    role: str = "candidate",
+    echo: Any = None,
+) -> Outcome:
+    """Train with ``train.params`` + overrides, evaluate, save, and log one MLflow run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = {**cfg.train.params, **overrides}
+    dataset: Dataset | None = None
+    if cfg.train.command is None:
+        with progress.step(f"loading data ({cfg.train.data})"):
+            dataset = load_dataset(cfg)
+    label = " ".join(cfg.train.command) if cfg.train.command else cfg.estimator
+    with progress.step(f"training {label}"):
+        trained = train(cfg, dataset, params, out_dir, echo=echo)
+    evaluation = _evaluate_trained(cfg, trained, dataset, out_dir, progress)
+    outcome = Outcome(
+        role=role,
+        out_dir=out_dir,
+        evaluation=evaluation,
+        params=trained.params,
+        overrides=overrides,
+        kind=trained.kind,
+        git=git,
+        data_summary=dataset.summary if dataset else {},
+        fit_seconds=trained.fit_seconds,
+        source="trained",
+    )
+    if tracker is not None:
+        with progress.step(f"logging the run to {tracker.experiment_name}"):
+            outcome.run = _log(cfg, tracker, outcome, trained, dataset)
+    write_outcome(outcome)
+    return outcome
+
+
+def _evaluate_trained(
+    cfg: Config, trained: TrainedModel, dataset: Dataset | None, out_dir: Path, progress: Progress
+) -> ev.Evaluation:
+    if trained.kind == "sklearn":
+        assert dataset is not None
+        return _evaluate_sklearn(cfg, trained.estimator, dataset, out_dir, progress)
+    assert trained.predictions_path is not None and trained.model_dir is not None
+    preds = ev.load_predictions(trained.predictions_path, cfg.model.task)
+    if len(preds) == 0:
+        raise DataError(
+            f"{trained.predictions_path} has no rows",
+            fix="score the evaluation rows and write one line per row",
+        )
+    tmp = out_dir / "predictions.csv"
+    if trained.predictions_path.resolve() != tmp.resolve():
+        tmp.write_bytes(trained.predictions_path.read_bytes())
+    return _finish(cfg, preds, out_dir, None, None, ev.dir_size(trained.model_dir), None)
+
+
+def _log(
+    cfg: Config, tracker: Tracker, outcome: Outcome, trained: TrainedModel, dataset: Dataset | None
+) -> LoggedRun:
+    e = outcome.evaluation
+    metrics = dict(e.metrics)
+    for key, value in (
+        ("latency_median_ms", e.latency_median_ms),
+        ("latency_p95_ms", e.latency_p95_ms),
+        ("model_size_bytes", e.model_size_bytes),
+    ):
+        if value is not None:
+            metrics[key] = float(value)
+    example = dataset.evaluation[dataset.features].head(3) if dataset is not None else None
+    return tracker.log_run(
+        run_name=f"{outcome.role}-{(outcome.git.sha or 'local')[:7]}",
+        params=outcome.params,
+        metrics=metrics,
+        tags=run_tags(cfg, outcome),
+        model=trained.estimator if trained.kind == "sklearn" else None,
+        model_dir=trained.model_dir if trained.kind == "command" else None,
+        artifacts=[outcome.out_dir / "predictions.csv", outcome.out_dir / "metrics.json"],
+        input_example=example,
+    )
+
+
+def write_outcome(outcome: Outcome) -> None:
+    (outcome.out_dir / RUN_FILE).write_text(json.dumps(outcome.to_json(), indent=2) + "\n")
+
+
+def read_outcome(out_dir: Path) -> dict[str, Any]:
+    path = out_dir / RUN_FILE
+    if not path.is_file():
+        raise DataError(
+            f"no {RUN_FILE} in {out_dir}",
+            fix="run `cml-bot train --out DIR` first, or pass --run-id",
+        )
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def score_registered(
+    cfg: Config,
+    version: ModelVersion,
+    tracker: Tracker,
+    out_dir: Path,
+    progress: Progress,
+    dataset: Dataset | None = None,
+    registry: Any = None,
+) -> ev.Evaluation:
+    """Load a registered model and score it on the current evaluation rows.
+
+    A registry that keeps models as files (the GitHub Releases backend) downloads the version
+    first; MLflow loads ``models:/`` and ``runs:/`` URIs itself."""
+    from cml_bot import registry as tracking
+
+    if dataset is None:
+        if cfg.train.data is None and cfg.evaluate.data is None:
+            raise DataError(
+                f"cannot rescore v{version.version}: no evaluation data configured",
+                fix="set evaluate.data so cml-bot can score registered models",
+            )
+        dataset = load_dataset(cfg)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with progress.step(f"loading {cfg.model.name} v{version.version}"):
+        uri = version.model_uri
+        if hasattr(registry, "download_model"):
+            uri = str(registry.download_model(version, out_dir / "registered"))
+        if version.kind == "sklearn":
+            model = tracking.load_sklearn(uri, tracker.tracking_uri)
+            predict_fn = ev.sklearn_predict_fn(model)
+            classes = ev.model_classes(model)
+        else:
+            pyfunc = tracking.load_pyfunc(uri, tracker.tracking_uri)
+
+            def predict_fn(frame: Any) -> Any:
+                import numpy as np
+
+                return np.asarray(pyfunc.predict(frame)).ravel(), None
+
+            classes = []
+    with progress.step(f"scoring v{version.version} on {len(dataset.evaluation)} rows"):
+        preds = ev.predict(predict_fn, dataset, classes, cfg.evaluate.slices, cfg.model.task)
+        median, p95 = ev.measure_latency(predict_fn, dataset.evaluation[dataset.features])
+    return _finish(cfg, preds, out_dir, median, p95, None, dataset.fingerprint())
+
+
+def promote(
+    cfg: Config,
+    registry: Any,
+    *,
+    run_id: str,
+    model_uri: str,
+    tags: dict[str, str],
+    expected: str | None,
+    progress: Progress,
+    reason: str = "",
+) -> ModelVersion:
+    """Register the run's model and move the champion alias to it (compare-and-set).
+
+    If moving the alias fails, the new version stays registered but unaliased: the champion is
+    untouched, so nothing is half-promoted.
+    """
+    with progress.step(f"registering {cfg.model.name}"):
+        version = registry.register(run_id=run_id, model_uri=model_uri, tags=tags)
+    with progress.step(f"moving '{cfg.deploy.alias}' to v{version.version}"):
+        registry.move_alias(cfg.deploy.alias, version.version, expected=expected, reason=reason)
+    return version
+
+
+def load_outcome(out_dir: Path, cfg: Config) -> Outcome:
+    """An outcome back from a ``cml-bot train``/``evaluate`` folder (run.json + predictions)."""
+    data = read_outcome(out_dir)
+    preds = ev.load_predictions(out_dir / "predictions.csv", cfg.model.task)
+    e = ev.Evaluation(
+        predictions=preds,
+        metrics=ev.compute_metrics(preds, cfg.evaluate.metrics),
+        slices=ev.slice_metrics(preds, cfg.evaluate.metrics),
+        latency_median_ms=data.get("latency_median_ms"),
+        latency_p95_ms=data.get("latency_p95_ms"),
+        model_size_bytes=data.get("model_size_bytes"),
+        fingerprint=data.get("fingerprint"),
+    )
+    git = data.get("git") or {}
+    run = None
+    if data.get("run_id"):
+        run = LoggedRun(
+            run_id=data["run_id"],
+            model_uri=data.get("model_uri") or "",
+            run_url=data.get("run_url"),
+            experiment_id="",
+        )
+    return Outcome(
+        role=data.get("role", "candidate"),
+        out_dir=out_dir,
+        evaluation=e,
+        params=data.get("params", {}),
+        overrides=data.get("overrides", {}),
+        run=run,
+        kind=data.get("kind", "sklearn"),
+        git=GitInfo(sha=git.get("sha"), branch=git.get("branch"), pr=git.get("pr")),
+        data_summary=data.get("data", {}),
+        fit_seconds=data.get("fit_seconds"),
+        source=data.get("source", ""),
+    )
+
+
+def recorded_candidate(
+    cfg: Config, tracker: Tracker, sha: str, out: Path, progress: Progress
+) -> Outcome:
+    """The candidate already trained for ``sha`` (``/evaluate``: score it again, no training)."""
+    from cml_bot.registry import find_candidate
+
+    found = find_candidate(tracker, sha)
+    if found is None:
+        raise CmlBotError(
+            f"no trained candidate for {sha[:7]} is recorded in "
+            f"{without_credentials(tracker.tracking_uri)}",
+            fix="comment /retrain to train one (an embedded store does not outlive the job: set "
+            "registry.tracking_uri to a team MLflow server to keep candidates between runs)",
+        )
+    run, tags = found
+    version = ModelVersion(
+        name=cfg.model.name,
+        version=run.run_id[:8],
+        model_uri=run.model_uri,
+        run_id=run.run_id,
+        sha=sha,
+        kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
+    )
+    evaluation = score_registered(cfg, version, tracker, out / "candidate", progress)
+    prefix = TAG_PREFIX + "param."
+    params = typed_params({k[len(prefix) :]: v for k, v in tags.items() if k.startswith(prefix)})
+    return Outcome(
+        role="candidate",
+        out_dir=out / "candidate",
+        evaluation=evaluation,
+        params=params,
+        run=run,
+        kind=version.kind,
+        git=GitInfo(sha=sha),
+        source=f"run {run.run_id[:8]}",
+    )

@@ -1,0 +1,393 @@
+"""The PR report's sections: each one a fragment of escaped GitHub markdown.
+
+Pure: every user value goes through :func:`~cml_bot.report.text.md_escape` before it reaches a
+cell, so the fragments are safe to hand to the template as ``Markup``. The verdict line and the
+gate table (:func:`gate_table`, with an optional cell limit for the size budget) are always shown;
+the other sections may be dropped in :data:`TRIM_ORDER` order, and :func:`trimmed_line` says which.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cml_bot.compare import (
+    Comparison,
+    ConfusionMatrices,
+    GateResult,
+    MetricRow,
+    ModelIdentity,
+    SliceTable,
+    fmt_ci,
+    fmt_signed,
+    fmt_threshold,
+    fmt_value,
+    scale_decimals,
+)
+from cml_bot.report.context import UNSET, DataChanges, ReportContext, changed_params
+from cml_bot.report.text import (
+    _bytes,
+    _cut,
+    _iso_utc,
+    _pct_change,
+    _plural,
+    _table,
+    fmt_int,
+    md_escape,
+    mermaid_label,
+    safe_url,
+)
+
+MAX_COLUMNS_LISTED = 20
+
+# What is dropped, in this order, when the body is over budget: (show key, what the line says).
+TRIM_ORDER: tuple[tuple[str, str], ...] = (
+    ("slices", "per-slice tables"),
+    ("confusion", "confusion matrices"),
+    ("chart", "chart"),
+    ("params", "changed parameters"),
+    ("data", "data changes"),
+    ("performance", "model size and latency"),
+    ("links", "run links"),
+    ("commands", "slash commands"),
+    ("notes", "notes"),
+    ("failed_gates", "failed-gate list"),
+)
+
+
+def _param_str(value: Any) -> str:
+    if value is UNSET:
+        return "(not set)"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _who(identity: ModelIdentity | None, note: str) -> str:
+    """Escaped: ``champion v3 (main, abc1234)``."""
+    if identity is None:
+        return md_escape(note or "no baseline", 80)
+    name = note or identity.label
+    details = [
+        d for d in (identity.ref if identity.ref not in name else "", identity.short_sha) if d
+    ]
+    suffix = f" ({md_escape(', '.join(details), 60)})" if details else ""
+    return md_escape(name, 80) + suffix
+
+
+def verdict_line(cmp: Comparison, ctx: ReportContext) -> str:
+    n_eval, n_fail = len(cmp.evaluated_gates), len(cmp.failed_gates)
+    who = _who(ctx.baseline, ctx.baseline_note)
+    if cmp.verdict == "fail":
+        against = f"against {who}" if cmp.baseline_present else f"(no comparable baseline: {who})"
+        return f"❌ **Fail**: {n_fail} of {_plural(n_eval, 'gate')} failed {against}."
+    if cmp.verdict == "pass":
+        gates = (
+            ("the gate passed" if n_eval == 1 else f"all {n_eval} gates passed")
+            if n_eval
+            else "no gates configured"
+        )
+        return f"✅ **Pass**: {gates} against {who}."
+    if ctx.baseline is not None and cmp.baseline_problem:
+        reason = f"{who} could not be compared ({md_escape(cmp.baseline_problem, 200)})"
+    else:
+        reason = who if ctx.baseline is None else f"{who} gave no comparable rows"
+    skipped = len(cmp.gates) - n_eval
+    tail = f"{_plural(n_eval, 'absolute gate')} passed" if n_eval else "no absolute gates"
+    if skipped:
+        tail += f", {_plural(skipped, 'relative gate')} not evaluated"
+    return f"⚪ **No baseline**: {reason}; {tail}."
+
+
+def _gate_cell(g: GateResult, dec: int) -> str:
+    icon = {"pass": "✅", "fail": "❌"}.get(g.status, "⚪")
+    if g.rule in ("min", "max", "max_drop"):
+        assert isinstance(g.threshold, float | int)
+        text = f"{g.rule} {fmt_threshold(float(g.threshold), dec)}"
+    else:
+        text = f"{g.rule} {str(g.threshold).replace('_', ' ')}"
+    return f"{icon} {md_escape(text)}" + (" (no baseline)" if g.passed is None else "")
+
+
+def _delta_cell(row: MetricRow) -> str:
+    d = row.delta
+    if d is None:
+        return "n/a"
+    arrow = ""
+    if d.significant and math.isfinite(d.delta) and d.delta != 0:
+        arrow = " ⬆" if (d.delta > 0) == row.greater_is_better else " ⬇"
+    return fmt_signed(d.delta, row.decimals) + arrow
+
+
+def _gate_rows(cmp: Comparison, cell_limit: int | None) -> list[list[str]]:
+    rows = []
+    for row in cmp.rows:
+        dec = row.decimals
+        d = row.delta
+        cells = [
+            md_escape(row.label, 80),
+            fmt_value(row.baseline, dec) if cmp.baseline_present else "n/a",
+            fmt_value(row.candidate, dec),
+            _delta_cell(row),
+            fmt_ci(d.ci_low, d.ci_high, dec) if d is not None else "n/a",
+            "<br>".join(_gate_cell(g, dec) for g in row.gates) or "—",
+        ]
+        rows.append([_cut(c, cell_limit) for c in cells])
+    return rows
+
+
+def _gate_headers(cmp: Comparison, ctx: ReportContext) -> list[str]:
+    b, c = ctx.baseline, ctx.candidate
+    b_bits = [x for x in ((b.ref or b.label) if b else "", b.short_sha if b else "") if x]
+    c_bits = [c.short_sha] if c.short_sha else []
+    pct = f"{cmp.confidence:.0%}"
+    return [
+        "metric",
+        "baseline" + (f" ({md_escape(', '.join(b_bits), 40)})" if b_bits else ""),
+        "candidate" + (f" ({md_escape(', '.join(c_bits), 40)})" if c_bits else ""),
+        "Δ",
+        f"{pct} CI",
+        "gate",
+    ]
+
+
+def gate_table(cmp: Comparison, ctx: ReportContext, *, cell_limit: int | None = None) -> str:
+    """metric | baseline (ref, SHA) | candidate (SHA) | Δ | CI | gate; cells cut to a limit."""
+    rows = _gate_rows(cmp, cell_limit)
+    headers = _gate_headers(cmp, ctx)
+    if cell_limit is not None:
+        headers = [_cut(h, cell_limit) for h in headers]
+    return _table(headers, rows) if rows else "_No metrics were evaluated._"
+
+
+def gate_legend(cmp: Comparison) -> str:
+    if not cmp.baseline_present:
+        return f"Candidate scored on {cmp.n_rows:,} evaluation rows."
+    pct = f"{cmp.confidence:.0%}"
+    return (
+        f"Paired comparison on the same {cmp.n_rows:,} evaluation rows. "
+        f"⬆/⬇: significant improvement/regression (the {pct} CI of Δ excludes 0)."
+    )
+
+
+def mermaid_chart(cmp: Comparison) -> str:
+    """A bar chart with the table's numbers. xychart-beta draws several bar series on top of each
+    other, so baseline and candidate are adjacent bars of one series, labelled by side."""
+    labels: list[str] = []
+    values: list[str] = []
+    for row in cmp.rows:
+        pairs = (
+            [("baseline", row.baseline), ("candidate", row.candidate)]
+            if cmp.baseline_present
+            else [("", row.candidate)]
+        )
+        if not all(v is not None and math.isfinite(v) for _, v in pairs):
+            continue
+        for side, value in pairs:
+            assert value is not None
+            labels.append(mermaid_label(f"{row.label} {side}".strip()))
+            values.append(f"{value:.{row.decimals}f}")  # the numbers the table shows
+    if not values:
+        return ""
+    numbers = [float(v) for v in values]
+    low, high = min(0.0, min(numbers)), max(0.0, max(numbers))
+    high = high + (high - low) * 0.1 or 1.0
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            '    title "Baseline vs candidate"'
+            if cmp.baseline_present
+            else '    title "Candidate"',
+            f"    x-axis [{', '.join(labels)}]",
+            f'    y-axis "value" {low:.4g} --> {high:.4g}',
+            f"    bar [{', '.join(values)}]",
+            "```",
+        ]
+    )
+
+
+def _slice_cell(table: SliceTable, row: Any, metric: str) -> str:
+    c = row.candidate[metric]
+    if row.baseline is None:
+        return fmt_value(c)
+    b = row.baseline[metric]
+    dec = scale_decimals(b, c)
+    delta = row.delta(metric)
+    return f"{fmt_value(b, dec)} → {fmt_value(c, dec)} ({fmt_signed(delta, dec)})"
+
+
+def slice_section(cmp: Comparison) -> str:
+    from cml_bot.core.metrics import METRICS
+
+    parts = []
+    for table in cmp.slices:
+        labels = [md_escape(METRICS[m].label if m in METRICS else m, 60) for m in table.metrics]
+        rows = [
+            [md_escape(r.value, 60), f"{r.n:,}", *(_slice_cell(table, r, m) for m in table.metrics)]
+            for r in table.rows
+        ]
+        parts.append(f"**{md_escape(table.column, 80)}**")
+        parts.append(_table([md_escape(table.column, 80), "n", *labels], rows))
+        if table.omitted:
+            parts.append(f"… and {_plural(table.omitted, 'smaller slice')} not shown.")
+    if parts and cmp.baseline_present:
+        parts.insert(0, "Each cell: baseline → candidate (Δ).")
+    return "\n\n".join(parts)
+
+
+def _matrix_table(labels: Sequence[str], matrix: Sequence[Sequence[int]]) -> str:
+    shown = [md_escape(x, 40) for x in labels]
+    rows = [[shown[i], *(f"{v:,}" for v in matrix[i])] for i in range(len(labels))]
+    return _table(["true ↓ predicted →", *shown], rows)
+
+
+def confusion_section(conf: ConfusionMatrices | None) -> str:
+    if conf is None:
+        return ""
+    parts = []
+    if conf.baseline is not None:
+        parts += [
+            "**Baseline** (rows: true label, columns: predicted)",
+            _matrix_table(conf.labels, conf.baseline),
+        ]
+    parts += [
+        "**Candidate** (rows: true label, columns: predicted)",
+        _matrix_table(conf.labels, conf.candidate),
+    ]
+    return "\n\n".join(parts)
+
+
+def params_section(ctx: ReportContext) -> str:
+    changes = ctx.changed_params
+    if changes is None:
+        if ctx.baseline is None:
+            return ""
+        changes = changed_params(ctx.baseline.params, ctx.candidate.params)
+    if not changes:
+        return "No parameter changes."
+    rows = [
+        [md_escape(n, 80), md_escape(_param_str(a), 120), md_escape(_param_str(b), 120)]
+        for n, a, b in changes
+    ]
+    return _table(["parameter", "baseline", "candidate"], rows)
+
+
+def _balance(balance: Mapping[str, float] | None) -> str:
+    if not balance:
+        return "n/a"
+    items = list(balance.items())
+    text = ", ".join(f"{md_escape(k, 30)}: {v:.1%}" for k, v in items[:10])
+    return text + (f", … ({len(items) - 10} more)" if len(items) > 10 else "")
+
+
+def _columns(names: Sequence[str]) -> str:
+    shown = ", ".join(md_escape(n, 60) for n in names[:MAX_COLUMNS_LISTED])
+    more = len(names) - MAX_COLUMNS_LISTED
+    return shown + (f", … ({more} more)" if more > 0 else "") if names else "none"
+
+
+def data_section(ctx: ReportContext) -> str:
+    dc = ctx.data_changes or DataChanges.between(ctx.baseline, ctx.candidate)
+    if dc.rows_after is None and dc.rows_before is None and not dc.balance_after:
+        return ""
+    rows_fmt = [fmt_int(dc.rows_before), fmt_int(dc.rows_after)]
+    rows = [
+        ["evaluation rows", *rows_fmt],
+        ["class balance", _balance(dc.balance_before), _balance(dc.balance_after)],
+    ]
+    text = _table(["", "baseline", "candidate"], rows)
+    if dc.added_columns or dc.removed_columns:
+        text += (
+            f"\n\nColumns added: {_columns(dc.added_columns)}. "
+            f"Columns removed: {_columns(dc.removed_columns)}."
+        )
+    else:
+        text += "\n\nNo columns added or removed."
+    return text
+
+
+def performance_section(ctx: ReportContext) -> str:
+    b, c = ctx.baseline, ctx.candidate
+    specs: list[tuple[str, Any, Any, Any]] = [
+        ("model size", b.model_size_bytes if b else None, c.model_size_bytes, _bytes),
+        (
+            "prediction latency, median (ms/row)",
+            b.latency_median_ms if b else None,
+            c.latency_median_ms,
+            fmt_value,
+        ),
+        (
+            "prediction latency, p95 (ms/row)",
+            b.latency_p95_ms if b else None,
+            c.latency_p95_ms,
+            fmt_value,
+        ),
+    ]
+    rows = []
+    for name, before, after, fmt in specs:
+        if before is None and after is None:
+            continue
+        if before is not None and after is not None:
+            diff = (
+                _bytes(after - before)
+                if fmt is _bytes
+                else fmt_signed(after - before, scale_decimals(before, after))
+            )
+            if fmt is _bytes and after >= before:
+                diff = "+" + diff
+            delta = diff + _pct_change(before, after)
+        else:
+            delta = "n/a"
+        rows.append([name, fmt(before), fmt(after), delta])
+    return _table(["", "baseline", "candidate", "Δ"], rows) if rows else ""
+
+
+def links_section(ctx: ReportContext) -> str:
+    links = [
+        ("candidate run", ctx.candidate.run_url),
+        ("baseline run", ctx.baseline.run_url if ctx.baseline else None),
+        ("workflow run", ctx.run_url),
+    ]
+    lines = [f"- [{name}]({url})" for name, raw in links if (url := safe_url(raw))]
+    return "\n".join(lines)
+
+
+def commands_section(ctx: ReportContext) -> str:
+    if not ctx.commands:
+        return ""
+    rows = [
+        [md_escape(f"/{verb.lstrip('/')}", 40), md_escape(usage, 200), md_escape(permission, 20)]
+        for verb, usage, permission in ctx.commands
+    ]
+    return "Comment one of these as the first line of a PR comment:\n\n" + _table(
+        ["command", "usage", "needs permission"], rows
+    )
+
+
+def trailer(ctx: ReportContext) -> str:
+    def side(name: str, identity: ModelIdentity | None) -> str:
+        if identity is None:
+            return f"{name} none"
+        ref = f" ({md_escape(identity.ref, 60)})" if identity.ref else ""
+        return f"{name} {md_escape(identity.sha or 'unknown', 40)}{ref}"
+
+    bits = [
+        side("baseline", ctx.baseline),
+        side("candidate", ctx.candidate),
+        f"cml-bot {md_escape(ctx.bot_version, 30)}",
+        _iso_utc(ctx.generated_at),
+    ]
+    return "<sub>" + " · ".join(bits) + "</sub>"
+
+
+def trimmed_line(dropped: Sequence[str]) -> str:
+    if not dropped:
+        return ""
+    names = dict(TRIM_ORDER)
+    return (
+        "> ✂️ Trimmed to fit GitHub's comment limit: " + ", ".join(names[k] for k in dropped) + "."
+    )

@@ -1,0 +1,20 @@
+"""Paired statistics: the delta of a metric between two models scored on the same rows, with
+its confidence interval and significance, by the method that fits the metric's kind; and
+:class:`PredictionSet`, the one input every comparison needs (numpy arrays, so not in ``core``,
+which ``cml-bot plan`` loads).
+
+May import: ``core``, numpy, scipy. Pure.
+"""
+
+from cml_bot.stats.engine import PairedDelta, metric_value, paired_delta, paired_deltas
+from cml_bot.stats.predictions import PROBA_PREFIX, PredictionSet, align
+
+__all__ = [
+    "PROBA_PREFIX",
+    "PairedDelta",
+    "PredictionSet",
+    "align",
+    "metric_value",
+    "paired_delta",
+    "paired_deltas",
+]
