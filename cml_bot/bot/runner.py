@@ -239,27 +239,6 @@ def group(
         print("::endgroup::", file=out, flush=True)
 
 
-@contextmanager
-def no_commands(
-    env: Mapping[str, str] | None = None, stream: TextIO | None = None
-) -> Iterator[None]:
-    """Stop the runner from reading workflow commands while untrusted text is printed.
-
-    Text from PR comments or branch names could otherwise contain ``::add-mask::`` or
-    ``::stop-commands::`` lines that the runner would act on.
-    """
-    if not in_actions(env):
-        yield
-        return
-    out = stream or sys.stdout
-    token = uuid.uuid4().hex
-    print(f"::stop-commands::{token}", file=out, flush=True)
-    try:
-        yield
-    finally:
-        print(f"::{token}::", file=out, flush=True)
-
-
 # -------------------------------------------------------------------------- the event
 
 
@@ -302,16 +281,3 @@ def read_event(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     if not path or not Path(path).exists():
         return {}
     return load_event_file(path)
-
-
-def is_fork_pr(payload: Mapping[str, Any]) -> bool:
-    """True when a ``pull_request`` payload's head lives in another repository.
-
-    A deleted head repository counts as a fork. Fork PRs get a read-only token and no secrets.
-    """
-    pull = payload.get("pull_request")
-    if not isinstance(pull, Mapping):
-        return False
-    head_repo = ((pull.get("head") or {}).get("repo") or {}).get("full_name")
-    base_repo = ((pull.get("base") or {}).get("repo") or {}).get("full_name")
-    return head_repo is None or head_repo != base_repo

@@ -15,7 +15,7 @@ import numpy as np
 
 from cml_bot.compare.results import ConfusionMatrices, LabelMismatch, SliceRow, SliceTable
 from cml_bot.compare.values import _value
-from cml_bot.stats import PredictionSet
+from cml_bot.stats import PredictionSet, confusion_matrix, label_codes
 
 MAX_SLICE_VALUES = 50  # per slice column: the largest slices are kept, the rest counted
 MAX_CONFUSION_LABELS = 25  # more classes than this: no confusion matrix (a note says so)
@@ -30,13 +30,8 @@ class _Codes:
 
     @classmethod
     def of(cls, values: np.ndarray) -> _Codes:
-        arr = np.asarray(values)
-        try:
-            uniq, inv = np.unique(arr, return_inverse=True)
-        except TypeError:  # mixed types in an object array
-            uniq, inv = np.unique(arr.astype(str), return_inverse=True)
-        names = [str(u.item() if isinstance(u, np.generic) else u) for u in uniq]
-        return cls(names, inv.reshape(-1))
+        names, codes = label_codes(values)
+        return cls(names, codes)
 
     def to(self, labels: Sequence[str]) -> np.ndarray:
         """Each row's index into ``labels`` (which must hold every name)."""
@@ -113,9 +108,8 @@ def _slice_table(
 
 
 def _matrix(truth: _Codes, pred: _Codes, labels: list[str]) -> list[list[int]]:
-    k = len(labels)
-    flat = np.bincount(truth.to(labels) * k + pred.to(labels), minlength=k * k)
-    return [[int(v) for v in row] for row in flat.reshape(k, k)]
+    matrix = confusion_matrix(truth.to(labels), pred.to(labels), len(labels))
+    return [[int(v) for v in row] for row in matrix]
 
 
 def _confusion(

@@ -126,7 +126,7 @@ def _significance_gate(rule: Rule, label: str, row: _Values, dec: int) -> GateRe
             f"{_side_of_nan(d.candidate, d.baseline)}, so its significance cannot "
             "be checked",
         )
-    improved = _improved(d, row.greater)
+    improved = d.improved
     if rule == "require":
         ok = improved is True
         msg = (
@@ -142,12 +142,6 @@ def _significance_gate(rule: Rule, label: str, row: _Values, dec: int) -> GateRe
             else f"{label} shows no significant regression: {_change(d, dec)}"
         )
     return GateResult(label, rule, threshold, d.delta, ok, msg)
-
-
-def _improved(d: PairedDelta, greater: bool) -> bool | None:
-    if not d.significant:
-        return None
-    return (d.delta > 0) == greater
 
 
 @dataclass(frozen=True)

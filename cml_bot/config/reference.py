@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from cml_bot.config.models import DEFAULT_ESTIMATORS, Config, Gate, parse_config
+from cml_bot.core import markdown_table
 from cml_bot.core import metrics as metrics
 
 REGENERATE = "python -m cml_bot.config.reference > docs/configuration.md"
@@ -268,25 +269,34 @@ def _cell(text: str) -> str:
 
 
 def _table(items: list[Row]) -> list[str]:
-    out = ["| field | type | default | meaning | example |", "|---|---|---|---|---|"]
-    for r in items:
-        example = f"`{_cell(r.example)}`" if r.example else ""
-        cells = [f"`{r.path}`", _cell(r.type), _cell(r.default), _cell(r.meaning), example]
-        out.append("| " + " | ".join(cells) + " |")
-    return out
+    rows = [
+        [
+            f"`{r.path}`",
+            _cell(r.type),
+            _cell(r.default),
+            _cell(r.meaning),
+            f"`{_cell(r.example)}`" if r.example else "",
+        ]
+        for r in items
+    ]
+    headers = ["field", "type", "default", "meaning", "example"]
+    return markdown_table(headers, rows, escape=False).splitlines()
 
 
 def metric_rows() -> list[str]:
-    out = [
-        "| name (in the config) | the report shows | task | direction | needs | interval |",
-        "|---|---|---|---|---|---|",
+    headers = ["name (in the config)", "the report shows", "task", "direction", "needs", "interval"]
+    rows = [
+        [
+            f"`{spec.name}`",
+            spec.label,
+            spec.task,
+            spec.direction,
+            NEEDS[spec.needs],
+            f"{spec.kind}: {KIND_INTERVALS[spec.kind]}",
+        ]
+        for spec in metrics.METRICS.values()
     ]
-    for spec in metrics.METRICS.values():
-        out.append(
-            f"| `{spec.name}` | {spec.label} | {spec.task} | {spec.direction} | "
-            f"{NEEDS[spec.needs]} | {spec.kind}: {KIND_INTERVALS[spec.kind]} |"
-        )
-    return out
+    return markdown_table(headers, rows, escape=False).splitlines()
 
 
 def _minimal() -> str:

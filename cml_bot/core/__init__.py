@@ -7,6 +7,7 @@ as namespaces (``git.head_sha()``, ``metrics.METRICS``); the rest is imported by
 """
 
 from cml_bot.core import git, metrics
+from cml_bot.core.clock import iso_utc, utc_now
 from cml_bot.core.errors import (
     EXIT_CONFIG,
     EXIT_GATE_FAILED,
@@ -21,14 +22,24 @@ from cml_bot.core.errors import (
     RegistryError,
     TrainingError,
 )
+from cml_bot.core.markdown import VALUE_LIMIT, markdown_table, md_escape
 from cml_bot.core.progress import Progress
-from cml_bot.core.redact import scrub, scrubbed, secret_values, uri_secrets, without_credentials
+from cml_bot.core.redact import (
+    is_private,
+    scrub,
+    scrubbed,
+    secret_values,
+    untrusted_env,
+    uri_secrets,
+    without_credentials,
+)
 
 __all__ = [
     "EXIT_CONFIG",
     "EXIT_GATE_FAILED",
     "EXIT_OK",
     "EXIT_SERVICE",
+    "VALUE_LIMIT",
     "CmlBotError",
     "ConfigError",
     "DataError",
@@ -39,10 +50,16 @@ __all__ = [
     "RegistryError",
     "TrainingError",
     "git",
+    "is_private",
+    "iso_utc",
+    "markdown_table",
+    "md_escape",
     "metrics",
     "scrub",
     "scrubbed",
     "secret_values",
+    "untrusted_env",
     "uri_secrets",
+    "utc_now",
     "without_credentials",
 ]

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from cml_bot.core.errors import CmlBotError
 
 MIN_SECRET = 4  # shorter values are not scrubbed: replacing them would mangle ordinary text
+
+# Variables code from a pull request never sees (training, scoring a model): tokens, the
+# runner's own credentials, the action's inputs (its token input among them), and anything
+# named like a credential (cloud keys, passwords). A team passes one on with ``train.env``.
+_PRIVATE_EXACT = {"GITHUB_TOKEN", "GH_TOKEN", "CML_BOT_GITHUB_TOKEN", "MLFLOW_TRACKING_URI"}
+_PRIVATE_PREFIXES = ("ACTIONS_", "INPUT_", "MLFLOW_TRACKING_", "CML_BOT_GITHUB")
+_PRIVATE_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "API_KEY",
+                  "ACCESS_KEY", "SESSION_KEY", "AUTH")  # fmt: skip
 
 
 def uri_secrets(uri: str | None) -> tuple[str, ...]:
@@ -37,6 +45,24 @@ def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
         *uri_secrets(env.get("MLFLOW_TRACKING_URI")),
     ]
     return tuple(sorted({v for v in found if len(v) >= MIN_SECRET}, key=lambda v: (-len(v), v)))
+
+
+def is_private(name: str) -> bool:
+    """Whether an environment variable is kept from code the pull request controls."""
+    upper = name.upper()
+    return (
+        upper in _PRIVATE_EXACT
+        or upper.startswith(_PRIVATE_PREFIXES)
+        or upper.endswith("_KEY")
+        or any(word in upper for word in _PRIVATE_WORDS)
+    )
+
+
+def untrusted_env(env: Mapping[str, str], allow: Iterable[str] = ()) -> dict[str, str]:
+    """``env`` for a process that runs pull-request code: every :func:`is_private` variable
+    removed, except the ones the team's default-branch config lists in ``allow``."""
+    allowed = set(allow)
+    return {k: v for k, v in env.items() if k in allowed or not is_private(k)}
 
 
 def without_credentials(uri: str, *, mask: str = "***@") -> str:

@@ -12,14 +12,14 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cml_bot.config import Config, load_config, parse_config
 from cml_bot.core import CmlBotError, Progress
 from cml_bot.core import git as gitinfo
-from cml_bot.ml.evaluation import load_predictions
+from cml_bot.ml import evaluation as ev
+from cml_bot.ml.evaluation import Evaluation, load_predictions
 from cml_bot.ml.pipeline import Outcome, score_registered, train_candidate, typed_params
-from cml_bot.registry import ModelVersion
+from cml_bot.registry import ModelVersion, Registry, Tracker
 
 # Which parts of the base commit's config describe its *model*; everything else (data, split,
 # seed, metrics) comes from the candidate's config, so both are scored on the same rows.
@@ -51,8 +51,8 @@ def resolve(
     candidate: Outcome,
     *,
     mode: str | None,
-    registry: Any,
-    tracker: Any,
+    registry: Registry,
+    tracker: Tracker,
     base_ref: str | None,
     out_dir: Path,
     progress: Progress,
@@ -91,7 +91,12 @@ def resolve(
 
 
 def _champion(
-    cfg: Config, candidate: Outcome, registry: Any, tracker: Any, out_dir: Path, progress: Progress
+    cfg: Config,
+    candidate: Outcome,
+    registry: Registry,
+    tracker: Tracker,
+    out_dir: Path,
+    progress: Progress,
 ) -> Baseline | None:
     alias = cfg.deploy.alias
     with progress.step(f"looking up {cfg.model.name}@{alias}"):
@@ -127,10 +132,10 @@ def _champion(
     return Baseline("champion", outcome, ref=alias, sha=version.sha, version=version, notes=notes)
 
 
-def _stored_evaluation(cfg: Config, registry: Any, version: ModelVersion, dest: Path) -> Any:
+def _stored_evaluation(
+    cfg: Config, registry: Registry, version: ModelVersion, dest: Path
+) -> Evaluation | None:
     """The champion's own predictions on these very rows, with its recorded latency (no load)."""
-    from cml_bot.ml import evaluation as ev
-
     path = registry.download_predictions(version, dest)
     if path is None:
         return None
@@ -198,7 +203,7 @@ def base(
     *,
     base_ref: str | None,
     out_dir: Path,
-    tracker: Any,
+    tracker: Tracker,
     progress: Progress,
 ) -> Baseline:
     """Train the base commit's model in a separate worktree on the candidate's rows."""

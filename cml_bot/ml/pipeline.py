@@ -14,7 +14,7 @@ from cml_bot.core.git import GitInfo
 from cml_bot.ml import evaluation as ev
 from cml_bot.ml.data import Dataset, load_dataset
 from cml_bot.ml.training import TrainedModel, train
-from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Tracker
+from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Registry, Tracker
 
 RUN_FILE = "run.json"
 
@@ -253,7 +253,7 @@ def score_registered(
     out_dir: Path,
     progress: Progress,
     dataset: Dataset | None = None,
-    registry: Any = None,
+    registry: Registry | None = None,
 ) -> ev.Evaluation:
     """Load a registered model and score it on the current evaluation rows.
 
@@ -271,8 +271,8 @@ def score_registered(
     out_dir.mkdir(parents=True, exist_ok=True)
     with progress.step(f"loading {cfg.model.name} v{version.version}"):
         uri = version.model_uri
-        if hasattr(registry, "download_model"):
-            uri = str(registry.download_model(version, out_dir / "registered"))
+        if registry is not None:
+            uri = registry.model_location(version, out_dir / "registered")
         if version.kind == "sklearn":
             model = tracking.load_sklearn(uri, tracker.tracking_uri)
             predict_fn = ev.sklearn_predict_fn(model)
@@ -294,7 +294,7 @@ def score_registered(
 
 def promote(
     cfg: Config,
-    registry: Any,
+    registry: Registry,
     *,
     run_id: str,
     model_uri: str,

@@ -79,7 +79,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cml_bot.core import RegistryError
+from cml_bot.core import RegistryError, iso_utc
 from cml_bot.registry.archive import (
     MAX_MEMBERS,
     MAX_UNPACKED,
@@ -102,7 +102,6 @@ from cml_bot.registry.github_records import (
     _json_bytes,
     _meta_from_tags,
     _normalise_meta,
-    _now,
     _version_body,
 )
 
@@ -167,7 +166,7 @@ class GitHubRegistry(AliasPointer):
             _pack(model_dir, archive)
             anchor = self._anchor(fields.get("sha"))
             number = self._claim(anchor)
-            fields["created_at"] = fields.get("created_at") or _now()
+            fields["created_at"] = fields.get("created_at") or iso_utc()
             doc = {"format": FORMAT, "name": self.name, "version": str(number), **fields}
             tag = self.version_tag(number)
             release = self._call(

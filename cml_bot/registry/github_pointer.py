@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cml_bot.core import GitHubError, RegistryError
+from cml_bot.core import GitHubError, RegistryError, iso_utc
 from cml_bot.github import RefInfo, ReleaseInfo
 from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
 from cml_bot.registry.github_records import (
@@ -53,7 +53,6 @@ from cml_bot.registry.github_records import (
     _block,
     _hidden_json,
     _md,
-    _now,
     _number,
 )
 from cml_bot.registry.github_versions import GitHubVersions
@@ -154,7 +153,7 @@ class AliasPointer(GitHubVersions):
                 fix="list the versions with `cml-bot models`",
             )
         seq = (current.seq if current else 0) + 1
-        move = AliasMove(alias, number, current_v, _now(), reason)
+        move = AliasMove(alias, number, current_v, iso_utc(), reason)
         return self._step(alias, seq, ref.sha, move)
 
     def remove_alias(self, alias: str, *, expected: str, reason: str = "") -> None:
@@ -166,7 +165,7 @@ class AliasPointer(GitHubVersions):
                 f"'{alias}' of {self.name} no longer points at v{expected}",
                 fix="someone else promoted meanwhile; theirs stands",
             )
-        move = AliasMove(alias, "", current.version, _now(), reason)
+        move = AliasMove(alias, "", current.version, iso_utc(), reason)
         self._step(alias, current.seq + 1, current.sha, move)
 
     def _step(self, alias: str, seq: int, sha: str, move: AliasMove) -> AliasMove:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
-from cml_bot.core import RegistryError
+from cml_bot.core import RegistryError, markdown_table
 
 TAG_ROOT = "cml-bot"
 TAG_PREFIX = "cml_bot."  # the MLflow backend's tag keys (cml_bot.registry.tracking.TAG_PREFIX)
@@ -30,10 +29,6 @@ META_FIELDS = frozenset(
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _VERSION = re.compile(r"^[vV]?([1-9][0-9]*)$")
 _VERSION_BLOCK = re.compile(r"<!--\s*cml-bot:version\s*(\{.*?\})\s*-->", re.S)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _number(version: str) -> int:
@@ -104,8 +99,8 @@ def _version_body(name: str, number: int, doc: Mapping[str, Any]) -> str:
     lines += [" · ".join(facts), ""]
     metrics = doc.get("metrics") or {}
     if metrics:
-        lines += ["| metric | value |", "| --- | ---: |"]
-        lines += [f"| {_md(k)} | {float(v):.4g} |" for k, v in sorted(metrics.items())]
+        rows = [[k, f"{float(v):.4g}"] for k, v in sorted(metrics.items())]
+        lines.append(markdown_table(["metric", "value"], rows, align=["left", "right"]))
         lines.append("")
     lines.append(
         f"Assets: `{MODEL_ASSET}` (the MLflow model directory), `{PREDICTIONS_ASSET}`, "

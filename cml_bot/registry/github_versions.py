@@ -91,6 +91,10 @@ class GitHubVersions:
         dest.mkdir(parents=True, exist_ok=True)
         return self._download(release, PREDICTIONS_ASSET, dest / PREDICTIONS_ASSET)
 
+    def model_location(self, version: ModelVersion, dest: Path) -> str:
+        """The version's model unpacked under ``dest`` (see :meth:`download_model`)."""
+        return str(self.download_model(version, dest))
+
     def download_model(self, version: ModelVersion | str, dest: Path) -> Path:
         """Unpack the version's MLflow model into ``dest/model`` (replaced if present) and return
         that directory (2 calls). Archives with absolute paths, ``..``, links or special files

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cml_bot.core import RegistryError
+from cml_bot.core import RegistryError, iso_utc
 from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
 from cml_bot.registry.tracking import TAG_PREFIX, Tracker, _first_line, _safe_uri
 
 HISTORY_TAG = TAG_PREFIX + "alias_history."
 HISTORY_KEEP = 100
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _to_version(mv: Any) -> ModelVersion:
@@ -37,13 +32,7 @@ def _to_version(mv: Any) -> ModelVersion:
         if k.startswith(TAG_PREFIX + "param.")
     }
     pr = tags.get(TAG_PREFIX + "pr")
-    created = (
-        datetime.fromtimestamp(mv.creation_timestamp / 1000, timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
-        if mv.creation_timestamp
-        else None
-    )
+    created = iso_utc(mv.creation_timestamp / 1000) if mv.creation_timestamp else None
     return ModelVersion(
         name=mv.name,
         version=str(mv.version),
@@ -176,7 +165,11 @@ class MlflowRegistry:
             )
             return self._record(
                 AliasMove(
-                    alias=alias, version=str(version), previous=current_v, at=_now(), reason=reason
+                    alias=alias,
+                    version=str(version),
+                    previous=current_v,
+                    at=iso_utc(),
+                    reason=reason,
                 )
             )
 
@@ -196,7 +189,7 @@ class MlflowRegistry:
                 alias,
             )
             self._record(
-                AliasMove(alias=alias, version="", previous=expected, at=_now(), reason=reason)
+                AliasMove(alias=alias, version="", previous=expected, at=iso_utc(), reason=reason)
             )
 
     def _record(self, move: AliasMove) -> AliasMove:
@@ -222,6 +215,10 @@ class MlflowRegistry:
         if not raw:
             return []
         return [AliasMove(**item) for item in json.loads(raw)]
+
+    def model_location(self, version: ModelVersion, dest: Path) -> str:
+        """MLflow loads its own ``models:/`` and ``runs:/`` URIs: nothing to download."""
+        return version.model_uri
 
     def download_predictions(self, version: ModelVersion, dest: Path) -> Path | None:
         if not version.run_id:

@@ -5,8 +5,9 @@ May import: ``core``, ``compare``, Jinja2, tabulate. Pure (reads only the packag
 the one the config names).
 """
 
+from cml_bot.core import md_escape
 from cml_bot.report.context import ReportContext
 from cml_bot.report.render import load_template, render_report
-from cml_bot.report.text import md_escape, report_marker
+from cml_bot.report.text import report_marker
 
 __all__ = ["ReportContext", "load_template", "md_escape", "render_report", "report_marker"]

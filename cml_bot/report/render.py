@@ -43,7 +43,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from cml_bot.compare import Comparison
-from cml_bot.core import ConfigError
+from cml_bot.core import VALUE_LIMIT, ConfigError, md_escape
 from cml_bot.report.context import UNSET, DataChanges, ReportContext, changed_params
 from cml_bot.report.sections import (
     MAX_COLUMNS_LISTED,
@@ -64,12 +64,10 @@ from cml_bot.report.sections import (
 )
 from cml_bot.report.text import (
     MARKER_PREFIX,
-    VALUE_LIMIT,
     _esc_filter,
     _finalize,
     _plural,
     fmt_int,
-    md_escape,
     mermaid_label,
     report_marker,
     safe_url,

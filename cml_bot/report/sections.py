@@ -25,16 +25,15 @@ from cml_bot.compare import (
     fmt_value,
     scale_decimals,
 )
+from cml_bot.core import iso_utc, md_escape
 from cml_bot.report.context import UNSET, DataChanges, ReportContext, changed_params
 from cml_bot.report.text import (
     _bytes,
     _cut,
-    _iso_utc,
     _pct_change,
     _plural,
     _table,
     fmt_int,
-    md_escape,
     mermaid_label,
     safe_url,
 )
@@ -116,9 +115,7 @@ def _delta_cell(row: MetricRow) -> str:
     d = row.delta
     if d is None:
         return "n/a"
-    arrow = ""
-    if d.significant and math.isfinite(d.delta) and d.delta != 0:
-        arrow = " ⬆" if (d.delta > 0) == row.greater_is_better else " ⬇"
+    arrow = {True: " ⬆", False: " ⬇", None: ""}[d.improved]
     return fmt_signed(d.delta, row.decimals) + arrow
 
 
@@ -379,7 +376,7 @@ def trailer(ctx: ReportContext) -> str:
         side("baseline", ctx.baseline),
         side("candidate", ctx.candidate),
         f"cml-bot {md_escape(ctx.bot_version, 30)}",
-        _iso_utc(ctx.generated_at),
+        iso_utc(ctx.generated_at),
     ]
     return "<sub>" + " · ".join(bits) + "</sub>"
 

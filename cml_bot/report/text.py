@@ -8,47 +8,25 @@ percent changes, counts, UTC timestamps) build the report's fragments from escap
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from markupsafe import Markup
-from tabulate import tabulate
+
+from cml_bot.core import VALUE_LIMIT, markdown_table, md_escape
 
 MARKER_PREFIX = "<!-- cml-bot:report"
-VALUE_LIMIT = 300  # default length of one user value (the autoescape default)
 
 
 # -------------------------------------------------------------------------------------- escaping
 
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
-_SPACE = re.compile(r"\s+")
-_INLINE = re.compile(r"([\\`*_\[\]|~$])")
-_LEADING = re.compile(r"^([#+=-]|\d{1,9}(?=[.)](?:\s|$)))")
-
-
-def md_escape(value: Any, limit: int | None = VALUE_LIMIT) -> str:
-    """``value`` as inline plain text in GitHub markdown (the rule: ``report.render``)."""
-    if value is None:
-        return ""
-    text = _SPACE.sub(" ", _INVISIBLE.sub("", str(value))).strip()
-    if limit is not None and len(text) > limit:
-        text = text[: max(limit - 1, 0)].rstrip() + "…"
-    text = html.escape(_INLINE.sub(r"\\\1", text), quote=False)
-    return _LEADING.sub(
-        lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
-    )
-
 
 def mermaid_label(value: Any, limit: int = 40) -> str:
     """A double-quoted Mermaid string: only letters, digits, space and ``_ . -`` survive."""
-    text = re.sub(r"[^A-Za-z0-9 _.\-]", "_", _SPACE.sub(" ", str(value)).strip())[:limit]
+    text = re.sub(r"[^A-Za-z0-9 _.\-]", "_", " ".join(str(value).split()))[:limit]
     return f'"{text}"'
 
 
@@ -84,19 +62,9 @@ def _finalize(value: Any) -> Any:
 # ------------------------------------------------------------------------------- formatting
 
 
-def _iso_utc(moment: datetime) -> str:
-    moment = (
-        moment.replace(tzinfo=timezone.utc)
-        if moment.tzinfo is None
-        else moment.astimezone(timezone.utc)
-    )
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    return tabulate(
-        [list(r) for r in rows], headers=list(headers), tablefmt="github", disable_numparse=True
-    )
+    """A table of cells that are markdown already (each built from escaped values)."""
+    return markdown_table(headers, rows, escape=False)
 
 
 def _cut(text: str, limit: int | None) -> str:

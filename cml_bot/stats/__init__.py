@@ -7,6 +7,8 @@ May import: ``core``, numpy, scipy. Pure.
 """
 
 from cml_bot.stats.engine import PairedDelta, metric_value, paired_delta, paired_deltas
+from cml_bot.stats.labels import confusion_matrix
+from cml_bot.stats.pair import label_codes
 from cml_bot.stats.predictions import PROBA_PREFIX, PredictionSet, align
 
 __all__ = [
@@ -14,6 +16,8 @@ __all__ = [
     "PairedDelta",
     "PredictionSet",
     "align",
+    "confusion_matrix",
+    "label_codes",
     "metric_value",
     "paired_delta",
     "paired_deltas",

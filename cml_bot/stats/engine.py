@@ -44,6 +44,7 @@ interval helpers).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,10 +84,12 @@ class PairedDelta:
 
     @property
     def improved(self) -> bool | None:
-        """True/False: a significant improvement/regression (metric direction); else None."""
+        """True/False: a significant improvement/regression (metric direction); else None.
+
+        The one rule for "better or worse" (gates and the report's arrows both ask it)."""
         from cml_bot.core.metrics import METRICS
 
-        if not self.significant:
+        if not self.significant or not math.isfinite(self.delta) or self.delta == 0:
             return None
         greater = METRICS[self.metric].greater_is_better
         return (self.delta > 0) == greater

@@ -39,16 +39,23 @@ class _LabelTable:
     def confusions(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Baseline and candidate confusion matrices (r, K, K) for cell counts (r, cells)."""
         k = len(self.labels)
-        r = weights.shape[0]
         y, b, c = self.cells // (k * k), (self.cells // k) % k, self.cells % k
-        offset = (np.arange(r) * (k * k))[:, None]
-        flat = weights.astype(np.float64).reshape(-1)
+        return _confusions(y * k + b, weights, k), _confusions(y * k + c, weights, k)
 
-        def matrix(into: np.ndarray) -> np.ndarray:
-            index = (offset + into).reshape(-1)
-            return np.bincount(index, weights=flat, minlength=r * k * k).reshape(r, k, k)
 
-        return matrix(y * k + b), matrix(y * k + c)
+def _confusions(pairs: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """(r, K, K) matrices: ``pairs`` (m,) holds true * K + predicted per cell, ``weights``
+    (r, m) how often each cell counts in each of r tables. The one confusion-matrix count."""
+    r = weights.shape[0]
+    index = ((np.arange(r) * (k * k))[:, None] + pairs).reshape(-1)
+    flat = weights.astype(np.float64).reshape(-1)
+    return np.bincount(index, weights=flat, minlength=r * k * k).reshape(r, k, k)
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """The (K, K) counts of (true code, predicted code), codes in ``range(k)``."""
+    pairs = np.asarray(truth, dtype=np.int64) * k + np.asarray(predicted, dtype=np.int64)
+    return _confusions(pairs, np.ones((1, pairs.size)), k)[0].astype(np.int64)
 
 
 def _label_table(pair: _Pair) -> _LabelTable:

@@ -141,6 +141,19 @@ def _encode_labels(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.nd
     return labels, [inverse[bounds[i] : bounds[i + 1]] for i in range(len(arrs))]
 
 
+def label_codes(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """One array of labels (or slice values) as text: its distinct values, sorted, and each
+    row's int64 index into them. The metric encoder above does the work; values it refuses
+    (missing, NaN, mixed types) are compared as text."""
+    arr = np.asarray(values)
+    try:
+        labels, (codes,) = _encode_labels([arr])
+    except _Undefined:
+        uniq, inverse = np.unique(arr.astype(str), return_inverse=True)
+        labels, codes = uniq, inverse.reshape(-1).astype(np.int64)
+    return [str(u.item() if isinstance(u, np.generic) else u) for u in labels], codes
+
+
 def _small_ints(arrs: list[np.ndarray]) -> list[np.ndarray] | None:
     """int64 copies when every array holds integers (any numeric dtype) of a small range."""
     out = []

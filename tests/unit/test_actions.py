@@ -199,15 +199,6 @@ def test_group_outside_actions_is_a_heading() -> None:
     assert stream.getvalue() == "== Training ==\n"
 
 
-def test_no_commands_wraps_untrusted_text() -> None:
-    stream = io.StringIO()
-    with actions.no_commands(env=ACTIONS, stream=stream):
-        print("::add-mask::evil", file=stream)
-    lines = stream.getvalue().splitlines()
-    token = lines[0].removeprefix("::stop-commands::")
-    assert len(token) == 32 and lines[1] == "::add-mask::evil" and lines[2] == f"::{token}::"
-
-
 def test_debug_only_inside_actions(capsys: pytest.CaptureFixture[str]) -> None:
     actions.debug("x", env=LOCAL)
     actions.debug("y\nz", env=ACTIONS)
@@ -236,19 +227,3 @@ def test_read_event(tmp_path: Path) -> None:
     with pytest.raises(PayloadError, match="not a JSON object"):
         actions.read_event({"GITHUB_EVENT_PATH": str(path)})
     assert actions.event_name({"GITHUB_EVENT_NAME": "pull_request"}) == "pull_request"
-
-
-def test_is_fork_pr() -> None:
-    def pr(head: str | None) -> dict[str, object]:
-        head_repo = {"full_name": head} if head else None
-        return {
-            "pull_request": {
-                "head": {"repo": head_repo},
-                "base": {"repo": {"full_name": "octo/models"}},
-            }
-        }
-
-    assert not actions.is_fork_pr(pr("octo/models"))
-    assert actions.is_fork_pr(pr("eve/models"))
-    assert actions.is_fork_pr(pr(None))
-    assert not actions.is_fork_pr({"issue": {}})

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from cml_bot.core.errors import CmlBotError
-from cml_bot.core.redact import scrub, scrubbed, secret_values, uri_secrets, without_credentials
+from cml_bot.core.redact import (
+    scrub,
+    scrubbed,
+    secret_values,
+    untrusted_env,
+    uri_secrets,
+    without_credentials,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +71,40 @@ def test_scrubbed_rewrites_the_message_and_the_fix() -> None:
         raise CmlBotError("login hunter22 refused", fix="rotate hunter22")
     assert str(caught.value) == "login *** refused\n  fix: rotate ***"
     assert caught.value.args == ("login *** refused",)
+
+
+RUNNER_ENV = {
+    "PATH": "/usr/bin",
+    "HOME": "/home/runner",
+    "LANG": "C.UTF-8",
+    "GITHUB_REPOSITORY": "octo/models",
+    "GITHUB_TOKEN": "ghs_secret",
+    "GH_TOKEN": "ghs_secret",
+    "INPUT_GITHUB-TOKEN": "ghs_secret",
+    "ACTIONS_RUNTIME_TOKEN": "runtime",
+    "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions",
+    "MLFLOW_TRACKING_URI": "https://u:p@mlflow.example",
+    "MLFLOW_TRACKING_PASSWORD": "p",
+    "AWS_SECRET_ACCESS_KEY": "aws",
+    "AWS_ACCESS_KEY_ID": "AKIA",
+    "AZURE_STORAGE_KEY": "az",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/creds.json",
+    "HF_TOKEN": "hf",
+    "OMP_NUM_THREADS": "2",
+}
+
+
+def test_untrusted_env_keeps_what_a_program_needs_and_no_credential() -> None:
+    kept = untrusted_env(RUNNER_ENV)
+    assert kept == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/runner",
+        "LANG": "C.UTF-8",
+        "GITHUB_REPOSITORY": "octo/models",
+        "OMP_NUM_THREADS": "2",
+    }
+
+
+def test_untrusted_env_passes_what_the_team_allows() -> None:
+    kept = untrusted_env(RUNNER_ENV, allow=["HF_TOKEN"])
+    assert kept["HF_TOKEN"] == "hf" and "GITHUB_TOKEN" not in kept

@@ -90,7 +90,7 @@ def test_metric_catalogue_lists_every_metric_with_direction_and_interval() -> No
     page = reference.generate()
     table = page[page.index("## metrics") :]
     for spec in metrics.METRICS.values():
-        line = next(ln for ln in table.splitlines() if ln.startswith(f"| `{spec.name}` |"))
+        line = next(ln for ln in table.splitlines() if ln.startswith(f"| `{spec.name}` "))
         assert spec.label in line and spec.direction in line
         assert reference.KIND_INTERVALS[spec.kind] in line
 
