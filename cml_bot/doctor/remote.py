@@ -2,19 +2,16 @@
 
 The token named by ``--token-env`` (when set): accepted by ``GITHUB_API_URL``, who it acts as
 (the login the sticky comment is matched by), and its access to the repository. The tracking
-store: an http(s) server answers ``/health`` and accepts the credentials from
-``MLFLOW_TRACKING_*``; a SQLite or file store's folder is writable. Credentials never reach the
-output (:func:`_safe`).
+store: an http(s) server answers ``/health`` and MLflow's own client, with MLflow's TLS and auth
+settings (``MLFLOW_TRACKING_*``; :func:`cml_bot.registry.ping`); a SQLite or file store's folder
+is writable. Credentials never reach the output (:func:`_safe`).
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -200,74 +197,50 @@ def _check_folder(uri: str, folder: Path) -> Check:
     )
 
 
-def _auth_headers(env: Mapping[str, str], parts: urllib.parse.SplitResult) -> dict[str, str]:
-    if env.get("MLFLOW_TRACKING_TOKEN"):
-        return {"Authorization": f"Bearer {env['MLFLOW_TRACKING_TOKEN']}"}
-    user = env.get("MLFLOW_TRACKING_USERNAME") or urllib.parse.unquote(parts.username or "")
-    password = env.get("MLFLOW_TRACKING_PASSWORD") or urllib.parse.unquote(parts.password or "")
-    if user:
-        raw = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return {"Authorization": f"Basic {raw}"}
-    return {}
-
-
-def _get(url: str, headers: Mapping[str, str], timeout: float) -> int:
-    """The HTTP status of a GET (an error status too); raises OSError when nothing answers."""
-    request = urllib.request.Request(url, headers=dict(headers), method="GET")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
-
-
 def _check_server(uri: str, env: Mapping[str, str], timeout: float) -> Check:
-    parts = urllib.parse.urlsplit(uri)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    base = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    """An http(s) tracking server, asked through MLflow's own client (:func:`registry.ping`), with
+    MLflow's TLS and auth settings from ``env``."""
+    from cml_bot.registry import ping
+
     shown = _safe(uri)
-    try:
-        health = _get(f"{base}/health", {}, timeout)
-    except OSError as exc:
-        reason = getattr(exc, "reason", exc)
+    answer = ping(uri, env=env, timeout=timeout)
+    if answer.status is None and answer.health is None:
         return Check(
             "tracking",
             "fail",
-            f"{shown} does not answer ({reason})",
+            f"{shown} does not answer ({answer.reason})",
             f"check the URI and that the server is up and reachable from here "
             f"({TROUBLE}#cannot-open-the-mlflow-store)",
         )
-    headers = _auth_headers(env, parts)
-    search = f"{base}/api/2.0/mlflow/experiments/search?max_results=1"
-    try:
-        status = _get(search, headers, timeout)
-    except OSError as exc:
+    if answer.status is None:
         return Check(
-            "tracking", "fail", f"{shown}: {exc}", f"{TROUBLE}#cannot-open-the-mlflow-store"
+            "tracking",
+            "fail",
+            f"{shown}: {answer.reason}",
+            f"{TROUBLE}#cannot-open-the-mlflow-store",
         )
-    if status in (401, 403):
+    if answer.status in (401, 403):
         given = (
             "with the credentials from MLFLOW_TRACKING_*"
-            if headers
+            if answer.credentials
             else "without credentials (no MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME set)"
         )
         return Check(
             "tracking",
             "fail",
-            f"{shown} refused the request (HTTP {status}) {given}",
+            f"{shown} refused the request (HTTP {answer.status}) {given}",
             "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) "
             f"to an account the server accepts ({TROUBLE}#cannot-open-the-mlflow-store)",
         )
-    if status >= 400:
+    if not answer.ok:
         return Check(
             "tracking",
-            "warn" if health == 200 else "fail",
-            f"{shown}: /health answered {health}, the experiments API answered HTTP {status}",
+            "warn" if answer.health == 200 else "fail",
+            f"{shown}: /health answered {answer.health}, the experiments API answered HTTP "
+            f"{answer.status}",
             f"is this an MLflow tracking server? ({TROUBLE}#cannot-open-the-mlflow-store)",
         )
-    auth = "with the credentials given" if headers else "without credentials"
+    auth = "with the credentials given" if answer.credentials else "without credentials"
     return Check("tracking", "ok", f"{shown} is up and answers {auth}")
 
 

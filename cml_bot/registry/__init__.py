@@ -12,11 +12,13 @@ from cml_bot.registry.mlflow_backend import MlflowRegistry
 from cml_bot.registry.tracking import (
     TAG_PREFIX,
     LoggedRun,
+    Ping,
     Tracker,
     default_tracking_uri,
     find_candidate,
     load_pyfunc,
     load_sklearn,
+    ping,
     save_sklearn_model,
 )
 
@@ -27,11 +29,13 @@ __all__ = [
     "LoggedRun",
     "MlflowRegistry",
     "ModelVersion",
+    "Ping",
     "Registry",
     "Tracker",
     "default_tracking_uri",
     "find_candidate",
     "load_pyfunc",
     "load_sklearn",
+    "ping",
     "save_sklearn_model",
 ]

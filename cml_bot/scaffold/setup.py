@@ -154,47 +154,13 @@ def gather(answers: Answers, lay: Layout, ask: Ask | None, cwd: Path | None = No
     out = Answers(**vars(answers))
     config_dir = lay.config_dir
     if out.data is None:
-        suggested = suggest_data(config_dir)
-        if ask is None:
-            if suggested is None:
-                raise ConfigError(
-                    "cml-bot init --yes needs the training data",
-                    fix="pass --data PATH (a CSV or Parquet file) or --data sklearn:<name>",
-                )
-            out.data = suggested
-        else:
-            out.data = ask(
-                "Training data (CSV or Parquet path, or sklearn:<name>)",
-                suggested or "sklearn:wine",
-                None,
-            )
+        out.data = _ask_data(config_dir, ask)
     out.data = data_spec(out.data, config_dir, cwd)
     facts = inspect_data(out.data, config_dir)
-    if out.target is None:
-        out.target = (
-            facts.target if ask is None else ask("Target column", facts.target, facts.columns)
-        )
-    if out.target is None or out.target not in facts.columns:
-        raise DataError(
-            f"target column {out.target!r} is not in {out.data}",
-            fix=f"pick one of: {', '.join(facts.columns)}",
-        )
-    inferred = facts.infer_task(out.target) or "classification"
-    if out.task is None:
-        out.task = inferred if ask is None else ask("Task", inferred, TASKS)
-    if out.task not in TASKS:
-        raise ConfigError(
-            f"task {out.task!r} is not allowed", fix="use classification or regression"
-        )
+    out.target = _ask_target(out.target, facts, ask)
+    out.task = _ask_task(out.task, facts.infer_task(out.target), ask)
     if not out.metrics:
-        default = default_metrics(out.task, facts.n_classes(out.target))
-        if ask is None:
-            out.metrics = default
-        else:
-            text = ask(
-                "Metrics (scikit-learn scorer names, comma-separated)", ",".join(default), None
-            )
-            out.metrics = split_list(text)
+        out.metrics = _ask_metrics(default_metrics(out.task, facts.n_classes(out.target)), ask)
     if out.id_column is None:
         out.id_column = facts.id_column()
     elif out.id_column not in facts.columns:
@@ -206,6 +172,51 @@ def gather(answers: Answers, lay: Layout, ask: Ask | None, cwd: Path | None = No
         default_name = default_model_name(lay)
         out.model_name = default_name if ask is None else ask("Model name", default_name, None)
     return out
+
+
+def _ask_data(config_dir: Path, ask: Ask | None) -> str:
+    suggested = suggest_data(config_dir)
+    if ask is not None:
+        return ask(
+            "Training data (CSV or Parquet path, or sklearn:<name>)",
+            suggested or "sklearn:wine",
+            None,
+        )
+    if suggested is None:
+        raise ConfigError(
+            "cml-bot init --yes needs the training data",
+            fix="pass --data PATH (a CSV or Parquet file) or --data sklearn:<name>",
+        )
+    return suggested
+
+
+def _ask_target(given: str | None, facts: DataFacts, ask: Ask | None) -> str:
+    target = given
+    if target is None:
+        target = facts.target if ask is None else ask("Target column", facts.target, facts.columns)
+    if target is None or target not in facts.columns:
+        raise DataError(
+            f"target column {target!r} is not in {facts.spec}",
+            fix=f"pick one of: {', '.join(facts.columns)}",
+        )
+    return target
+
+
+def _ask_task(given: str | None, inferred: str | None, ask: Ask | None) -> str:
+    task = given
+    if task is None:
+        default = inferred or "classification"
+        task = default if ask is None else ask("Task", default, TASKS)
+    if task not in TASKS:
+        raise ConfigError(f"task {task!r} is not allowed", fix="use classification or regression")
+    return task
+
+
+def _ask_metrics(default: list[str], ask: Ask | None) -> list[str]:
+    if ask is None:
+        return default
+    text = ask("Metrics (scikit-learn scorer names, comma-separated)", ",".join(default), None)
+    return split_list(text)
 
 
 def split_list(text: str) -> list[str]:

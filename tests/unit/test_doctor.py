@@ -222,6 +222,9 @@ def test_sqlite_store_passes_when_its_folder_can_be_written(
 
 
 class _Stub(http.server.BaseHTTPRequestHandler):
+    """/health, and MLflow's REST API (the client's experiment search is a POST) behind basic
+    auth that refuses like MLflow's auth app: HTTP 401 with a plain-text body."""
+
     want: str | None = None  # the Authorization header the API accepts; None: any
     seen: list[str | None] = []  # noqa: RUF012 - test-only, reset per server
 
@@ -229,9 +232,19 @@ class _Stub(http.server.BaseHTTPRequestHandler):
         if self.path == "/health":
             self._send(200, b"OK")
             return
+        self._api()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._api()
+
+    def _api(self) -> None:
         auth = self.headers.get("Authorization")
         type(self).seen.append(auth)
-        self._send(200 if self.want is None or auth == self.want else 401, b"{}")
+        if self.want is None or auth == self.want:
+            self._send(200, b"{}")
+        else:
+            self._send(401, b"You are not authenticated.")
 
     def _send(self, code: int, body: bytes) -> None:
         self.send_response(code)

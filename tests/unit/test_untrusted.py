@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,63 @@ def test_claim_must_match_the_run_and_the_pr_head() -> None:
     assert claim_matches(SHA, SHA, SHA)
     assert not claim_matches(SHA, SHA, "b" * 40)
     assert not claim_matches(SHA, "b" * 40, SHA)
+
+
+def test_other_keys_are_ignored_and_odd_gate_entries_skipped(tmp_path: Path) -> None:
+    result = json.loads(json.dumps(GOOD))
+    result["task"] = "classification"  # result.json is the whole result: more than is read
+    result["metrics"][0].update(label="Accuracy", p_value=0.01)
+    result["metrics"][0]["gates"] += ["not an object", {"passed": "yes", "rule": "min"}]
+    result["metrics"].append({"metric": "f1", "gates": None, "significant": 1, "delta": 1})
+    rows = read_result(artifact(tmp_path, result, {"pr": 4, "sha": SHA, "run": 9}))["metrics"]
+    assert rows[0]["gates"] == [("accuracy 0.800 is below the minimum 0.850", False), ("", None)]
+    assert rows[0]["significant"] is True
+    assert rows[1] == {
+        "metric": "f1",
+        **dict.fromkeys(["baseline", "candidate", "ci_low", "ci_high"]),
+        "delta": 1.0,
+        "significant": False,
+        "gates": [],
+    }
+    assert read_claim(tmp_path) == (4, SHA)
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        ({"verdict": ["pass"], "metrics": []}, "result.json has no valid verdict"),
+        ({"verdict": "pass"}, "result.json has no valid metric list"),
+        ({"verdict": "pass", "metrics": [{"metric": 5}]}, "metrics[0] has no valid name"),
+        ({"verdict": "pass", "metrics": [{"metric": "a", "gates": ["x"] * 11}]}, "gates"),
+        ({"verdict": "pass", "metrics": [{"metric": "a", "ci_low": 10**400}]}, "ci_low"),
+        (
+            {"verdict": "pass", "metrics": [{"metric": "a"}, {"metric": "b", "candidate": "1"}]},
+            "metrics[1].candidate is not a finite number",
+        ),
+        (
+            {
+                "verdict": "pass",
+                "metrics": [{"metric": "a", "gates": [{"message": 1}], "delta": []}],
+            },
+            "metrics[0].delta is not a finite number",  # the numbers first, then the gates
+        ),
+        ({"verdict": "pass", "metrics": [{"metric": "a", "gates": [{"message": 1}]}]}, "gate"),
+    ],
+)
+def test_a_refusal_names_the_field(tmp_path: Path, result: Any, message: str) -> None:
+    with pytest.raises(PayloadError, match=re.escape(message)):
+        read_result(artifact(tmp_path, result))
+
+
+@pytest.mark.parametrize(
+    ("claim", "message"),
+    [
+        ([4, SHA], "pull request number"),
+        ({"pr": 4.0, "sha": SHA}, "pull request number"),
+        ({"pr": 4}, "head SHA"),
+        ({"pr": 4, "sha": 4}, "head SHA"),
+    ],
+)
+def test_a_refused_claim_names_the_field(tmp_path: Path, claim: Any, message: str) -> None:
+    with pytest.raises(PayloadError, match=message):
+        read_claim(artifact(tmp_path, GOOD, claim))
