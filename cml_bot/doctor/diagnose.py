@@ -72,11 +72,20 @@ def run(inp: Inputs) -> list[Check]:
     if cfg is not None:
         checks.append(check_data(cfg))
     checks.extend(check_git(root, cfg))
-    checks.extend(check_workflows(root))
+    checks.extend(check_workflows(root, github_registry=_github_registry(cfg)))
     checks.extend(check_token(inp, root))
     if cfg is not None:
         checks.append(check_tracking(cfg, inp.env, inp.timeout))
     return checks
+
+
+def _github_registry(cfg: Config | None) -> bool:
+    """Whether Actions runs will keep versions as GitHub Releases (what `auto` picks inside
+    Actions without a tracking URI); unknown (no valid config) counts as yes, the stricter."""
+    if cfg is None:
+        return True
+    backend = cfg.registry.backend
+    return backend == "github" or (backend == "auto" and not cfg.registry.tracking_uri)
 
 
 def exit_code(checks: Iterable[Check]) -> int:

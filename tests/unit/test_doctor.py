@@ -450,3 +450,68 @@ def test_every_troubleshooting_link_in_the_code_has_its_entry() -> None:
         "fork-pull-requests",
     }
     assert expected <= linked
+
+
+# --------------------------------------------------------------- concurrency and job roles
+
+WRITES = {"contents": "write", "deployments": "write", "pull-requests": "write"}
+
+
+def comments_workflow(**job: Any) -> dict[str, Any]:
+    doc = pr_workflow(GOOD)
+    doc["on"] = {"issue_comment": {"types": ["created"]}}
+    doc["jobs"]["report"].update(job)
+    return doc
+
+
+def failures(tmp_path: Path) -> list[str]:
+    return [c.detail for c in doctor.check_workflows(tmp_path) if c.status == "fail"]
+
+
+def test_a_group_shared_by_two_workflows_is_flagged(tmp_path: Path) -> None:
+    pr = pr_workflow(GOOD)
+    pr["concurrency"] = {"group": "cml-bot-pr-${{ github.event.pull_request.number }}"}
+    commands = comments_workflow()
+    commands["jobs"]["report"]["concurrency"] = "cml-bot-pr-${{ github.event.issue.number }}"
+    write_workflow(tmp_path, "cml-bot.yml", pr)
+    write_workflow(tmp_path, "cml-bot-commands.yml", commands)
+    assert any("share the concurrency group" in d for d in failures(tmp_path))
+
+
+def test_a_workflow_level_group_on_comments_is_flagged(tmp_path: Path) -> None:
+    commands = comments_workflow()
+    commands["concurrency"] = {"group": "commands-${{ github.event.issue.number }}"}
+    write_workflow(tmp_path, "cml-bot-commands.yml", commands)
+    assert any("before the job's `if:`" in d for d in failures(tmp_path))
+
+
+def test_a_promoting_job_in_a_cancelling_group_is_flagged(tmp_path: Path) -> None:
+    deploy = pr_workflow({**WRITES, "statuses": "write"})
+    deploy["on"] = {"push": {"branches": ["main"]}}
+    deploy["concurrency"] = {"group": "deploy", "cancel-in-progress": True}
+    write_workflow(tmp_path, "cml-bot-deploy.yml", deploy)
+    assert any("cancel-in-progress" in d for d in failures(tmp_path))
+
+
+def test_the_job_that_trains_pr_code_may_not_write(tmp_path: Path) -> None:
+    write_workflow(tmp_path, "cml-bot-commands.yml", comments_workflow(permissions=WRITES))
+    assert any("trains pull-request code" in d for d in failures(tmp_path))
+
+
+def test_the_promote_job_needs_contents_write_for_the_github_registry(tmp_path: Path) -> None:
+    promote = comments_workflow(
+        environment="production", permissions={**GOOD, "deployments": "write"}
+    )
+    write_workflow(tmp_path, "cml-bot-commands.yml", promote)
+    assert any("contents: write" in d for d in failures(tmp_path))
+    mlflow = doctor.check_workflows(tmp_path, github_registry=False)
+    assert not [c for c in mlflow if c.status == "fail"]
+
+
+def test_what_init_writes_passes_the_concurrency_and_role_checks(tmp_path: Path) -> None:
+    from cml_bot.scaffold.workflows import render_workflows
+
+    for rel, text in render_workflows("octo/cml-bot@" + "a" * 40).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert failures(tmp_path) == []

@@ -13,9 +13,10 @@ import yaml
 from click.testing import CliRunner
 
 from cml_bot.cli import main
-from cml_bot.config.models import load_config
+from cml_bot.config import load_config
 from cml_bot.core.errors import ConfigError, DataError
 from cml_bot.doctor import diagnose as doctor
+from cml_bot.doctor.workflows import check_concurrency, check_roles
 from cml_bot.scaffold import setup as init
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -136,9 +137,12 @@ def test_yes_writes_a_valid_commented_config_and_three_least_privilege_workflows
     for name, flow in flows.items():
         assert flow["permissions"] == {}, name  # nothing granted at the top level
         for job in flow["jobs"].values():
-            # only the deploy job writes contents (Releases + tags of the github backend)
-            writes = name == "cml-bot-deploy.yml"
+            # only the jobs in the production environment write contents (Releases + tags of
+            # the github backend): deploy on merge and /deploy, /rollback; never one that
+            # runs pull-request code
+            writes = job.get("environment") == "production"
             assert job["permissions"]["contents"] == ("write" if writes else "read"), name
+            assert ("deployments" in job["permissions"]) == writes, name
             assert job["permissions"]["pull-requests"] == "write"
             assert job["permissions"]["statuses"] == "write"
             uses = [s["uses"] for s in job["steps"] if "uses" in s]
@@ -154,7 +158,7 @@ def test_yes_writes_a_valid_commented_config_and_three_least_privilege_workflows
     assert pr["jobs"]["report"]["steps"][0]["with"]["fetch-depth"] == 0
     deploy = flows["cml-bot-deploy.yml"]
     assert deploy[True] == {"push": {"branches": ["main"]}}
-    assert deploy["concurrency"] == {"group": "cml-bot-deploy", "cancel-in-progress": False}
+    assert "concurrency" not in deploy  # a group would cancel a pending promotion
     assert deploy["jobs"]["deploy"]["environment"] == "production"
     assert deploy["jobs"]["deploy"]["permissions"]["deployments"] == "write"
     assert flows["cml-bot-commands.yml"][True] == {"issue_comment": {"types": ["created"]}}
@@ -166,12 +170,14 @@ def test_doctor_accepts_what_init_writes(tmp_path: Path) -> None:
     write_csv(tmp_path)
     assert run_init(tmp_path, "--yes", "--action-ref", SHA).exit_code == 0
     jobs, problems = doctor.load_workflows(tmp_path)
-    assert not problems and len(jobs) == 3
+    assert not problems and len(jobs) == 4
     assert doctor.unpinned(jobs) == []
     assert doctor.shallow(jobs) == []
     for job in jobs:
         assert doctor.runs_cml_bot(job)
         assert [c.status for c in doctor.check_job(job)] == ["ok"], job.name
+    assert check_concurrency(jobs) == []
+    assert check_roles(jobs, github_registry=True) == []
 
 
 def test_the_default_action_ref_is_marked_unpinned_and_the_next_steps_say_so(
@@ -183,7 +189,7 @@ def test_the_default_action_ref_is_marked_unpinned_and_the_next_steps_say_so(
     text = (tmp_path / ".github" / "workflows" / "cml-bot.yml").read_text()
     assert f"uses: {init.DEFAULT_ACTION_REF} # NOT PINNED" in text
     jobs, _ = doctor.load_workflows(tmp_path)
-    assert len(doctor.unpinned(jobs)) == 3
+    assert len(doctor.unpinned(jobs)) == 4
 
 
 def test_existing_files_are_listed_and_kept_without_force(tmp_path: Path) -> None:
