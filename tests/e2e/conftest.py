@@ -74,7 +74,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="module")
 def emulator(project: Project, request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]:
-    """``python -m tests.emulator`` seeded with the repository, its pull requests and token.
+    """``python -m tests.emulator`` seeded with the repository and its pull requests (each
+    ``run_act`` mints its job's token).
 
     One per test module; its seed, log and final state are in ``work/emulator-<module>/``.
     """

@@ -7,12 +7,14 @@
   ``GITHUB_REPOSITORY`` from it. The fixture then trains and promotes a champion (``v1``) on the
   host with the CLI into a SQLite MLflow store outside the repository.
 * :func:`emulator_seed` is what the ``emulator`` fixture (``python -m tests.emulator``) starts
-  with: that repository, its commits, the two pull requests and the one token the runs use (any
-  other token is 401).
+  with: that repository, its commits and the two pull requests; no token (any unknown token is
+  401).
 * :func:`run_act` checks a commit out and runs ``act <event>`` in self-hosted mode with an event
   made from GitHub's own example payloads: ``pull_request`` (:func:`pull_request_event`),
   ``issue_comment`` (:func:`issue_comment_event`, the slash-command workflow) and ``push``
-  (:func:`push_event`, the deploy-on-merge workflow).
+  (:func:`push_event`, the deploy-on-merge workflow). Like GitHub, it gives the job a fresh
+  ``GITHUB_TOKEN`` with exactly the job's effective ``permissions:`` (minted in the emulator,
+  which refuses anything else with 403, and revoked when the job ends).
 
 Nothing leaves 127.0.0.1: the only API the runs reach is the emulator (``GITHUB_API_URL``);
 ``actions/checkout`` is done by ``act`` itself (a copy of the working tree, ``.git`` included);
@@ -23,6 +25,7 @@ for skipped steps); act's cache server and its version check are off.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import re
@@ -37,6 +40,7 @@ from typing import Any
 import yaml
 
 from tests.emulator import EmulatorClient, EmulatorProcess
+from tests.emulator.permissions import job_permissions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "breast-cancer"
@@ -45,7 +49,10 @@ WEBHOOKS = WEBHOOKS_DIR / "pull_request.json"
 
 FULL_NAME = "octo-org/tumor-model"
 REMOTE_URL = f"https://github.com/{FULL_NAME}.git"
-TOKEN = "ghs_e2eInstallationToken0123456789abcdef"  # the only token the emulator accepts
+# The prefix of every run's GITHUB_TOKEN (run_act mints `<TOKEN>_<n>` per run), so a search
+# of a log for TOKEN finds any of them.
+TOKEN = "ghs_e2eInstallationToken0123456789abcdef"
+_TOKEN_SERIAL = itertools.count(1)
 BOT = "github-actions[bot]"
 MODEL = "tumor-classifier"
 MARKER = f"<!-- cml-bot:report model={MODEL} -->"
@@ -347,7 +354,6 @@ def _pull_seed(pull: Pull, head_sha: str, base_sha: str) -> dict[str, Any]:
 def emulator_seed(p: Project) -> dict[str, Any]:
     return {
         "settings": {"accept_any_token": False, "strict_objects": True},
-        "tokens": [{"token": TOKEN, "login": BOT}],
         "users": [{"login": AUTHOR}],
         "repos": [
             {
@@ -607,13 +613,26 @@ class ActRun:
     outputs: dict[str, str]
     requests: list[dict[str, Any]]  # what this run asked of the emulator, in order
     reported_calls: int | None  # what cml-bot says it made ("N GitHub API calls")
+    job: str = ""  # the workflow job act ran
+    permissions: dict[str, str] = field(default_factory=dict)  # its token's (none omitted)
+    token_name: str = ""  # how the emulator's request log names this run's token
+    token: str = field(default="", repr=False)  # the secret itself
 
     def calls(self) -> list[str]:
         return [f"{r['method']} {r['path']} -> {r['status']}" for r in self.requests]
 
+    def denied(self) -> list[dict[str, Any]]:
+        """Requests the emulator refused (403) because the job's permissions lack a scope."""
+        return [r for r in self.requests if r.get("denied")]
+
     def describe(self) -> str:
         lines = [f"act exit {self.returncode} in {self.seconds:.1f} s; outputs {self.outputs}"]
+        lines.append(f"  job {self.job!r} with permissions {self.permissions}")
         lines += [f"  {c}" for c in self.calls()]
+        lines += [
+            f"  DENIED {r['method']} {r['path']}: needs {' or '.join(r['denied'])}"
+            for r in self.denied()
+        ]
         return "\n".join(lines)
 
 
@@ -631,18 +650,30 @@ def run_act(
     tracking_uri: str | None = None,
     env: dict[str, str] | None = None,
     actor: str = AUTHOR,
+    job: str | None = None,
 ) -> ActRun:
-    """Check ``checkout`` out as ``branch`` and run ``workflow`` for ``event`` with act.
+    """Check ``checkout`` out as ``branch`` and run ``workflow``'s ``job`` for ``event`` with act.
 
     ``tracking_uri``: the MLflow store the action uses (default: the session's, with champion
-    v1); ``env``: more variables for the job (act's ``--env``); ``actor``: ``github.actor``.
+    v1); ``env``: more variables for the job (act's ``--env``); ``actor``: ``github.actor``;
+    ``job``: the job id (act's ``--job``), required when the workflow has several.
+
+    As on GitHub, the job's ``GITHUB_TOKEN`` is a fresh token with exactly the job's effective
+    ``permissions:`` in the checked-out workflow file (the job's block, else the workflow's,
+    else GitHub's restricted default): the emulator refuses anything else with 403 ``Resource
+    not accessible by integration`` (``ActRun.denied()``), and the token is revoked when the job
+    ends.
     """
     assert ACT is not None
     repo, work = project.repo, project.work
     git(repo, "checkout", "-q", "-B", branch, checkout)
+    job, permissions = job_permissions((repo / workflow).read_text(encoding="utf-8"), job)
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     event_path = work / f"event-{slug}.json"
     event_path.write_text(json.dumps(event, indent=2), encoding="utf-8")
+    token = f"{TOKEN}_{next(_TOKEN_SERIAL):03d}"
+    token_name = f"{Path(workflow).name}#{job}: {label}"
+    emulator.client.add_token(token, login=BOT, permissions=permissions, name=token_name)
     before = len(emulator.client.requests())
     cmd = [
         ACT,
@@ -651,10 +682,12 @@ def run_act(
         str(event_path),
         "--workflows",
         workflow,
+        "--job",
+        job,
         "--platform",
         "ubuntu-latest=-self-hosted",  # run on this machine, no Docker
         "--secret",
-        f"GITHUB_TOKEN={TOKEN}",
+        f"GITHUB_TOKEN={token}",
         "--env",
         f"GITHUB_API_URL={emulator.url}",
         "--var",
@@ -672,16 +705,19 @@ def run_act(
     ]
     act_env = {**clean_env(), "ACT_DISABLE_VERSION_CHECK": "1"}  # no notice check on the web
     started = time.monotonic()
-    done = subprocess.run(
-        cmd,
-        cwd=repo,
-        env=act_env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=ACT_TIMEOUT,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            cmd,
+            cwd=repo,
+            env=act_env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=ACT_TIMEOUT,
+            check=False,
+        )
+    finally:
+        emulator.client.revoke_token(token)  # GitHub expires GITHUB_TOKEN when the job ends
     seconds = time.monotonic() - started
     log = done.stdout + done.stderr
     (work / f"act-{slug}.log").write_text(log, encoding="utf-8")
@@ -694,11 +730,19 @@ def run_act(
         outputs=outputs,
         requests=emulator.client.requests()[before:],
         reported_calls=int(calls[-1]) if calls else None,
+        job=job,
+        permissions={k: v for k, v in permissions.items() if v != "none"},
+        token_name=token_name,
+        token=token,
     )
     project.timings[label] = (
         f"{seconds:.1f} s, exit {run.returncode}, verdict {outputs.get('verdict')}, "
         f"{len(run.requests)} API calls: {', '.join(_short(run.requests))}"
     )
+    if run.denied():
+        project.timings[label] += "; DENIED for the job's permissions: " + ", ".join(
+            _short(run.denied())
+        )
     for venv in _VENV_LINE.findall(log):
         project.venvs.add(venv)
         if Path(venv).is_dir():
@@ -725,13 +769,17 @@ def writes(run: ActRun) -> list[dict[str, Any]]:
 
 
 def check_contract(run: ActRun, emulator: EmulatorProcess, *, counted: bool = True) -> None:
-    """What every run must do: only our token, within GitHub's contract, no secret in the log.
+    """What every run must do: only its job's token, within GitHub's contract and the job's
+    ``permissions:`` (nothing refused), no secret in the log.
 
     ``counted``: cml-bot printed "N GitHub API calls" and N is what the emulator saw.
     """
     assert {r["actor"] for r in run.requests} <= {BOT}, run.describe()
+    assert {r["token"] for r in run.requests} <= {run.token_name}, run.describe()
     assert all(r["status"] != 401 for r in run.requests), run.describe()
+    assert run.denied() == [], "requests outside the job's permissions:\n" + run.describe()
     assert TOKEN not in run.log, "the token was printed in the job log"
+    assert not run.token or run.token not in run.log, "the token was printed in the job log"
     assert "git clone" not in run.log, "act tried to fetch an action from github.com"
     if counted:
         assert run.reported_calls == len(run.requests), (

@@ -3,8 +3,9 @@
 Each operation of the vendored subset has one handler here, named after its operationId
 (``issues/create-comment`` -> ``op_issues_create_comment``). The HTTP layer
 (:mod:`tests.emulator.server`) has already matched the operation, authenticated the token,
-refused writes of read-only tokens and validated the query and the JSON body; a handler gets
-an :class:`ApiRequest` and returns an :class:`ApiResponse` or raises :class:`ApiError`.
+refused what the token's permissions do not grant (:mod:`tests.emulator.permissions`) and
+validated the query and the JSON body; a handler gets an :class:`ApiRequest` and returns an
+:class:`ApiResponse` or raises :class:`ApiError`.
 
 URLs in answers are built from the request's ``Host`` header, so that what a client follows
 (``url``, ``upload_url``, ``Link``) comes back to the emulator; ``html_url`` values point at
@@ -121,6 +122,17 @@ class ApiRequest:
     @property
     def read_only(self) -> bool:
         return self.token is not None and self.token.read_only
+
+    @property
+    def can_push(self) -> bool:
+        """Push access: not a read-only token, and ``contents: write`` if it has permissions
+        (what sees draft releases, and ``permissions.push`` of a repository)."""
+        if self.token is None:
+            return True
+        if self.token.read_only:
+            return False
+        perms = self.token.permissions
+        return perms is None or perms.get("contents") == "write"
 
 
 @dataclass
@@ -686,7 +698,7 @@ class GitHubAPI:
 
     def op_repos_get(self, req: ApiRequest) -> ApiResponse:
         repo = self.repo_of(req)
-        return ApiResponse(200, self.repo_json(req.base, repo, req.actor, req.read_only))
+        return ApiResponse(200, self.repo_json(req.base, repo, req.actor, not req.can_push))
 
     def op_repos_get_collaborator_permission_level(self, req: ApiRequest) -> ApiResponse:
         repo = self.repo_of(req)
@@ -1087,13 +1099,13 @@ class GitHubAPI:
 
     def visible_releases(self, req: ApiRequest, repo: Repo) -> list[Release]:
         rels = list(repo.releases.values())
-        if req.read_only:  # drafts are only shown to those with push access
+        if not req.can_push:  # drafts are only shown to those with push access
             rels = [r for r in rels if not r.draft]
         return rels
 
     def release_of(self, req: ApiRequest, repo: Repo, release_id: int) -> Release:
         rel = repo.releases.get(release_id)
-        if rel is None or (rel.draft and req.read_only):
+        if rel is None or (rel.draft and not req.can_push):
             raise not_found()
         return rel
 
@@ -1224,7 +1236,7 @@ class GitHubAPI:
     def asset_of(self, req: ApiRequest, repo: Repo, asset_id: int) -> tuple[Release, Asset]:
         for rel in repo.releases.values():
             for asset in rel.assets:
-                if asset.id == asset_id and not (rel.draft and req.read_only):
+                if asset.id == asset_id and not (rel.draft and not req.can_push):
                     return rel, asset
         raise not_found()
 

@@ -69,6 +69,32 @@ class EmulatorClient:
     def seed(self, data: dict[str, Any]) -> None:
         self._call("POST", "seed", data)
 
+    def add_token(
+        self,
+        token: str,
+        *,
+        login: str = "github-actions[bot]",
+        permissions: Any = None,
+        read_only: bool = False,
+        name: str | None = None,
+    ) -> None:
+        """Seed ``token`` (see ``EmulatorState.add_token``): with ``permissions`` (a workflow's
+        ``permissions:`` value) it may only do what a job's ``GITHUB_TOKEN`` with them may."""
+        entry: dict[str, Any] = {"token": token, "login": login, "read_only": read_only}
+        if permissions is not None:
+            entry["permissions"] = permissions
+        if name is not None:
+            entry["name"] = name
+        self.seed({"tokens": [entry]})
+
+    def revoke_token(self, token: str) -> None:
+        """``token`` stops working, as a job's ``GITHUB_TOKEN`` does when the job ends."""
+        self.seed({"revoke_tokens": [token]})
+
+    def denied(self) -> list[dict[str, Any]]:
+        """Recorded requests refused (403) for the token's permissions, in order."""
+        return [r for r in self.requests() if r.get("denied") is not None]
+
     def reset(self) -> None:
         self._call("POST", "reset", {})
 

@@ -7,7 +7,10 @@ Each request goes through, in order:
 3. matching against the vendored OpenAPI subset: no operation -> 404 and a violation;
 4. authentication (``Authorization: token X`` or ``Bearer X``; 401 without) and the
    primary rate limit (``state.rate_limit`` requests per login; 403 past it);
-5. the repository must exist (404), read-only tokens may not write (403);
+5. the repository must exist (404); read-only tokens may not write, and a token seeded with
+   GitHub Actions ``permissions`` may only do what they grant
+   (:data:`tests.emulator.permissions.OPERATION_PERMISSIONS`): else 403 ``Resource not
+   accessible by integration``, recorded with ``denied`` set;
 6. query parameters and the JSON body are validated against the operation: 400/422 and a
    violation;
 7. the operation's handler in :mod:`tests.emulator.github`.
@@ -34,6 +37,7 @@ from typing import Any
 from .faults import DEFAULT_MESSAGES, FaultQueue, FaultRule
 from .github import DOCS, ApiError, ApiRequest, ApiResponse, GitHubAPI
 from .openapi import Spec
+from .permissions import NOT_ACCESSIBLE, OPERATION_PERMISSIONS, Requirement, requirement
 from .state import EmulatorState, RecordedRequest, Token, User, Violation
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
@@ -108,6 +112,16 @@ class Emulator:
         ]
         if missing:
             raise RuntimeError(f"vendored operations without a handler: {missing}")
+        ungated = [
+            f"{op.method} {op.operation_id}"
+            for op in self.spec.operations
+            if (op.method, op.operation_id) not in OPERATION_PERMISSIONS
+        ]
+        if ungated:
+            raise RuntimeError(
+                f"vendored operations without a permission in tests/emulator/permissions.py: "
+                f"{ungated}"
+            )
 
     # ------------------------------------------------------------ lifecycle
 
@@ -290,6 +304,8 @@ class Emulator:
         if download is not None:
             entry.operation_id = "web/release-download"
             owner, name, tag, filename = (urllib.parse.unquote(g) for g in download.groups())
+            if not self._download_allowed(headers, f"{owner}/{name}", entry):
+                return ApiResponse(404, b"Not Found", content_type="text/plain; charset=utf-8"), {}
             return self.api.download(base, owner, name, tag, filename), {}
 
         match = self.spec.match(method, path)
@@ -304,7 +320,12 @@ class Emulator:
 
         actor, token = self._authenticate(headers)
         entry.actor = actor.login
+        entry.token = token.name if token is not None else None
         limits = self._rate_limit_headers(actor, count=op.operation_id != "rate-limit/get")
+        needed = requirement(method, op.operation_id)
+        if token is not None and token.permissions is not None and needed.any_of:
+            # GitHub sends this to fine-grained actors (Apps, Actions, fine-grained PATs).
+            limits["x-accepted-github-permissions"] = needed.header()
         if (
             limits["x-ratelimit-remaining"] == "0"
             and self.state.rate_used.get(actor.login, 0) > self.state.rate_limit
@@ -318,7 +339,7 @@ class Emulator:
 
         try:
             return self._operation(
-                method, path, query, headers, raw, base, match, actor, token
+                method, path, query, headers, raw, base, match, actor, token, entry, needed
             ), limits
         except ApiError as err:
             err.headers = {**limits, **err.headers}
@@ -335,17 +356,26 @@ class Emulator:
         match: Any,
         actor: User,
         token: Token | None,
+        entry: RecordedRequest,
+        needed: Requirement,
     ) -> ApiResponse:
         op = match.operation
         params = match.params
-        if (
-            "owner" in params
-            and "repo" in params
-            and f"{params['owner']}/{params['repo']}" not in self.state.repos
-        ):
-            raise ApiError(404, "Not Found")
+        repo = None
+        if "owner" in params and "repo" in params:
+            repo = self.state.repos.get(f"{params['owner']}/{params['repo']}")
+            if repo is None:
+                raise ApiError(404, "Not Found")
         if method in WRITE_METHODS and token is not None and token.read_only:
-            raise ApiError(403, "Resource not accessible by integration")
+            entry.denied = needed.header().split("; ") if needed.any_of else ["write"]
+            raise ApiError(403, NOT_ACCESSIBLE, docs=needed.docs)
+        if (
+            token is not None
+            and token.permissions is not None
+            and not needed.allows(token.permissions, private=repo is None or repo.private)
+        ):
+            entry.denied = needed.header().split("; ")
+            raise ApiError(403, NOT_ACCESSIBLE, docs=needed.docs)
 
         errors = self.spec.validate_query(op, query)
         if errors:
@@ -405,6 +435,21 @@ class Emulator:
             base=base,
         )
         return self.api.handle(op.operation_id, request)
+
+    def _download_allowed(self, headers: Message, full_name: str, entry: RecordedRequest) -> bool:
+        """``browser_download_url`` is github.com's web host: no auth needed on a public
+        repository. Only a seeded token with permissions is checked (``contents: read``)."""
+        found = AUTH_HEADER.match(headers.get("Authorization") or "")
+        token = self.state.tokens.get(found.group(2)) if found else None
+        if token is None or token.permissions is None:
+            return True
+        entry.actor, entry.token = token.login, token.name
+        repo = self.state.repos.get(full_name)
+        needed = requirement("GET", "web/release-download")
+        if repo is None or needed.allows(token.permissions, private=repo.private):
+            return True
+        entry.denied = needed.header().split("; ")
+        return False
 
     def _authenticate(self, headers: Message) -> tuple[User, Token | None]:
         value = headers.get("Authorization")

@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .permissions import normalize_permissions
+
 BOT_LOGIN = "github-actions[bot]"
 BOT_ID = 41898282
 
@@ -69,6 +71,10 @@ class Token:
     token: str
     login: str
     read_only: bool = False
+    # None: every permission (the emulator's historical behaviour). Otherwise the normalised
+    # `{scope: level}` of a GitHub Actions job (tests/emulator/permissions.py).
+    permissions: dict[str, str] | None = None
+    name: str = ""  # what the request log records (never the secret itself)
 
 
 @dataclass
@@ -282,6 +288,10 @@ class RecordedRequest:
     operation_id: str | None = None
     fault: str | None = None
     response: Any = None  # kept for error answers (status >= 400) only
+    token: str | None = None  # the name of the seeded token used (None: unseeded/none)
+    # Refused for the token's permissions (403): the permission sets that would have granted
+    # it, as in GitHub's x-accepted-github-permissions header ("issues=write", ...).
+    denied: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -296,6 +306,8 @@ class RecordedRequest:
             "operation_id": self.operation_id,
             "fault": self.fault,
             "response": self.response,
+            "token": self.token,
+            "denied": self.denied,
         }
 
 
@@ -331,6 +343,7 @@ class EmulatorState:
             self._next_id = 1000
             self.users: dict[str, User] = {}
             self.tokens: dict[str, Token] = {}
+            self.revoked_tokens: list[str] = []  # names
             self.repos: dict[str, Repo] = {}
             self.requests: list[RecordedRequest] = []
             self.violations: list[Violation] = []
@@ -372,16 +385,40 @@ class EmulatorState:
         *,
         read_only: bool = False,
         user_type: str | None = None,
+        permissions: Any = None,
+        name: str | None = None,
     ) -> Token:
-        """``token`` authenticates as ``login``; a read-only token gets 403 on every write."""
+        """``token`` authenticates as ``login``; a read-only token gets 403 on every write.
+
+        ``permissions``: a GitHub Actions ``permissions:`` value (``{"contents": "read",
+        "pull-requests": "write"}``, ``"read-all"``, ``"write-all"``, ``{}``); the token may
+        then do only what those grant (tests/emulator/permissions.py), anything else is 403
+        ``Resource not accessible by integration``. ``None`` (default): everything.
+        ``name``: how the request log names the token (default ``token-<n>``).
+        """
+        granted = None if permissions is None else normalize_permissions(permissions)
         with self.lock:
             if login not in self.users:
                 self.seed_user(
                     login, type=user_type or ("Bot" if login.endswith("[bot]") else "User")
                 )
-            entry = Token(token=token, login=login, read_only=read_only)
+            entry = Token(
+                token=token,
+                login=login,
+                read_only=read_only,
+                permissions=granted,
+                name=name or f"token-{len(self.tokens) + len(self.revoked_tokens) + 1}",
+            )
             self.tokens[token] = entry
             return entry
+
+    def revoke_token(self, token: str) -> None:
+        """The token stops working (401 ``Bad credentials`` unless ``accept_any_token``), as a
+        job's ``GITHUB_TOKEN`` does when the job ends. Unknown tokens are ignored."""
+        with self.lock:
+            entry = self.tokens.pop(token, None)
+            if entry is not None:
+                self.revoked_tokens.append(entry.name)
 
     def seed_repo(
         self,
@@ -612,7 +649,9 @@ class EmulatorState:
         {"settings": {"accept_any_token": true, "strict_objects": false,
                       "default_login": "github-actions[bot]", "rate_limit": 5000},
          "users": [{"login": "alice", "type": "User"}],
-         "tokens": [{"token": "ro", "login": "github-actions[bot]", "read_only": true}],
+         "tokens": [{"token": "ro", "login": "github-actions[bot]", "read_only": true},
+                    {"token": "job", "name": "report", "permissions": {"statuses": "write"}}],
+         "revoke_tokens": ["job"],
          "repos": [{"full_name": "o/r", "private": false, "default_branch": "main",
                     "default_branch_sha": "...",
                     "collaborators": {"alice": "write"},
@@ -635,7 +674,11 @@ class EmulatorState:
                     tok["token"],
                     tok.get("login", BOT_LOGIN),
                     read_only=bool(tok.get("read_only", False)),
+                    permissions=tok.get("permissions"),
+                    name=tok.get("name"),
                 )
+            for token in data.get("revoke_tokens", []):
+                self.revoke_token(token)
             for spec in data.get("repos", []):
                 name = spec["full_name"]
                 self.seed_repo(
@@ -731,6 +774,10 @@ class EmulatorState:
     def count(self, method: str | None = None, path: str | None = None) -> int:
         return len(self.requests_matching(method, path))
 
+    def denied(self, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
+        """Requests refused (403) because the token lacked a permission (or was read-only)."""
+        return [r for r in self.requests_matching(method, path) if r.denied is not None]
+
     # --------------------------------------------------------------- recording
 
     def record(self, entry: RecordedRequest) -> None:
@@ -748,8 +795,15 @@ class EmulatorState:
             return {
                 "users": [vars(u).copy() for u in self.users.values()],
                 "tokens": [
-                    {"login": t.login, "read_only": t.read_only} for t in self.tokens.values()
+                    {
+                        "name": t.name,
+                        "login": t.login,
+                        "read_only": t.read_only,
+                        "permissions": t.permissions,
+                    }
+                    for t in self.tokens.values()
                 ],
+                "revoked_tokens": list(self.revoked_tokens),
                 "repos": {name: _dump_repo(r) for name, r in self.repos.items()},
                 "requests": [r.to_dict() for r in self.requests],
                 "violations": [v.to_dict() for v in self.violations],
