@@ -20,18 +20,26 @@ _INVISIBLE = re.compile(
 _SPACE = re.compile(r"\s+")
 _INLINE = re.compile(r"([\\`*_\[\]|~$])")
 _LEADING = re.compile(r"^([#+=-]|\d{1,9}(?=[.)](?:\s|$)))")
+# GitHub turns these into pings, cross-references and links even in plain text; a WORD JOINER
+# (invisible, and removed from input above, so only ours are left) keeps them text.
+_WJ = "\u2060"
+_LIVE = re.compile(
+    r"(?<=@)(?=[A-Za-z0-9])|(?<=#)(?=\d)|(?:(?<=http:)|(?<=https:))(?=//)|(?<=\bwww)(?=\.)", re.I
+)
 
 
 def md_escape(value: Any, limit: int | None = VALUE_LIMIT) -> str:
     """``value`` as inline plain text in GitHub markdown: no formatting, link, HTML or table
-    cell break survives, invisible characters are dropped, whitespace is folded, and the text is
-    cut to ``limit`` characters (``None``: no limit)."""
+    cell break survives, no @mention pings, no #123 cross-reference or bare URL is linked,
+    invisible characters are dropped, whitespace is folded, and the text is cut to ``limit``
+    characters (``None``: no limit)."""
     if value is None:
         return ""
     text = _SPACE.sub(" ", _INVISIBLE.sub("", str(value))).strip()
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)].rstrip() + "…"
     text = html.escape(_INLINE.sub(r"\\\1", text), quote=False)
+    text = _LIVE.sub(_WJ, text)
     return _LEADING.sub(
         lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
     )

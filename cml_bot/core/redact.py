@@ -8,7 +8,9 @@ URIs lose their ``user:password@`` before they are printed or linked.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -34,17 +36,40 @@ def uri_secrets(uri: str | None) -> tuple[str, ...]:
     return (password, urllib.parse.unquote(password)) if password else ()
 
 
-def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
-    """Every secret value in ``env`` worth scrubbing, longest first (so a secret that contains
-    another is replaced whole; ties in alphabetical order, so runs repeat)."""
+# Names whose values are secret wherever they appear (scrubbing; :func:`is_private` is broader:
+# it also keeps the action's ordinary inputs and the tracking URI from pull-request code).
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_KEY|_KEY$|_KEY_")
+_NOT_SECRET = re.compile(r"_(URL|URI)$")  # ACTIONS_ID_TOKEN_REQUEST_URL: an address
+
+
+def secret_values(env: Mapping[str, str], uris: Iterable[str | None] = ()) -> tuple[str, ...]:
+    """Every secret value in ``env`` (and the passwords inside ``uris``, such as a config's
+    tracking URI) worth scrubbing, with the forms they take on the wire: URL-encoded, base64,
+    base64 of ``x-access-token:<token>`` (git's extraheader) and of basic auth's
+    ``user:password``. Longest first (a secret that contains another is replaced whole; ties in
+    alphabetical order, so runs repeat)."""
     found = [
-        env.get("CML_BOT_GITHUB_TOKEN") or "",
-        env.get("GITHUB_TOKEN") or "",
-        env.get("MLFLOW_TRACKING_PASSWORD") or "",
-        env.get("MLFLOW_TRACKING_TOKEN") or "",
-        *uri_secrets(env.get("MLFLOW_TRACKING_URI")),
+        value
+        for name, value in env.items()
+        if _SECRET_NAME.search(name.upper()) and not _NOT_SECRET.search(name.upper())
     ]
-    return tuple(sorted({v for v in found if len(v) >= MIN_SECRET}, key=lambda v: (-len(v), v)))
+    for uri in (env.get("MLFLOW_TRACKING_URI"), *uris):
+        found += uri_secrets(uri)
+    found = [v for v in found if v and len(v) >= MIN_SECRET]
+    user = env.get("MLFLOW_TRACKING_USERNAME")
+    if user and env.get("MLFLOW_TRACKING_PASSWORD"):
+        found.append(_b64(f"{user}:{env['MLFLOW_TRACKING_PASSWORD']}"))
+    derived = [form for v in found for form in _wire_forms(v)]
+    return tuple(sorted({*found, *derived}, key=lambda v: (-len(v), v)))
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _wire_forms(value: str) -> list[str]:
+    forms = [urllib.parse.quote(value, safe=""), _b64(value), _b64(f"x-access-token:{value}")]
+    return [f for f in forms if f != value]
 
 
 def is_private(name: str) -> bool:

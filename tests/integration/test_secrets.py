@@ -212,7 +212,7 @@ def test_secret_values_and_scrubbing() -> None:
         "MLFLOW_TRACKING_TOKEN": "abc",  # too short to scrub without mangling text
     }
     secrets = app_github.secret_values(env)
-    assert set(secrets) == {TOKEN, PASSWORD, "p%40ss%2Fword", "p@ss/word"}
+    assert {TOKEN, PASSWORD, "p%40ss%2Fword", "p@ss/word"} <= set(secrets)
     assert app_github.scrub(f"a {TOKEN} b p@ss/word c", secrets) == "a *** b *** c"
     assert app_github.secret_values({"MLFLOW_TRACKING_URI": "http://[::1"}) == ()
     with pytest.raises(CmlBotError) as caught, app_github.scrubbed(secrets):

@@ -56,13 +56,18 @@ def test_secret_values_longest_first_and_short_values_ignored() -> None:
         "MLFLOW_TRACKING_URI": "https://ci:s3cr%2Ft@host",
         "UNRELATED": "not-a-secret",
     }
-    assert secret_values(env) == (
+    raw = {"ghs_abcdef_longer", "bearer-123", "ghs_abcdef", "s3cr%2Ft", "s3cr/t"}
+    values = secret_values(env)
+    assert [v for v in values if v in raw] == [
         "ghs_abcdef_longer",
         "bearer-123",  # ties by length in a stable order
         "ghs_abcdef",
         "s3cr%2Ft",
         "s3cr/t",
-    )
+    ]
+    assert "pw" not in values and "not-a-secret" not in values
+    assert [len(v) for v in values] == sorted((len(v) for v in values), reverse=True)
+    assert values == secret_values(dict(reversed(list(env.items()))))  # the same every run
     assert scrub("ghs_abcdef_longer and ghs_abcdef", secret_values(env)) == "*** and ***"
 
 
@@ -108,3 +113,35 @@ def test_untrusted_env_keeps_what_a_program_needs_and_no_credential() -> None:
 def test_untrusted_env_passes_what_the_team_allows() -> None:
     kept = untrusted_env(RUNNER_ENV, allow=["HF_TOKEN"])
     assert kept["HF_TOKEN"] == "hf" and "GITHUB_TOKEN" not in kept
+
+
+def test_derived_forms_of_a_secret_are_scrubbed_too() -> None:
+    """What the token looks like where git and HTTP put it: base64 of `x-access-token:<token>`
+    (actions/checkout's extraheader), URL-encoded, and base64 of basic-auth `user:password`."""
+    import base64
+    from urllib.parse import quote
+
+    token = "ghs_A+b/c=0123456789"
+    env = {
+        "GITHUB_TOKEN": token,
+        "MLFLOW_TRACKING_USERNAME": "ci-bot",
+        "MLFLOW_TRACKING_PASSWORD": "hunter2-hunter2",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG",
+        "AZURE_STORAGE_KEY": "azure-key-0123",
+        "INPUT_CONFIG": "cml-bot.yaml",  # an ordinary input: not a secret
+    }
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    auth = base64.b64encode(b"ci-bot:hunter2-hunter2").decode()
+    text = (
+        f"AUTHORIZATION: basic {basic}; url https://x.example/?t={quote(token, safe='')}; "
+        f"Authorization: Basic {auth}; aws wJalrXUtnFEMI/K7MDENG; az azure-key-0123; cml-bot.yaml"
+    )
+    cleaned = scrub(text, secret_values(env))
+    for leaked in (token, basic, quote(token, safe=""), auth, "wJalrXUtnFEMI", "azure-key-0123"):
+        assert leaked not in cleaned
+    assert cleaned.endswith("cml-bot.yaml")
+
+
+def test_a_password_in_the_configs_tracking_uri_is_a_secret() -> None:
+    secrets = secret_values({}, uris=["https://bot:conf1g-pass@mlflow.internal"])
+    assert "conf1g-pass" in secrets
