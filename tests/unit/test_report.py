@@ -419,7 +419,7 @@ def test_hostile_strings_render_as_text() -> None:
     assert "&lt;/details&gt;&lt;img src=x&gt;" in text
     assert "javascript:" not in text
     assert "@\\*\\*octo\\_cat\\*\\*\\[x\\](y)" in text
-    assert "\\`code\\` \\| \\*bold\\* \\[link\\](http://e.vil)" in text
+    assert "\\`code\\` \\| \\*bold\\* \\[link\\](http:\u2060//e.vil)" in text
     assert "line break # heading" in text
     assert len(text) < 20_000  # the 100 KB branch name and note were truncated
     assert_tables_intact(text)
