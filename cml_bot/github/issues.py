@@ -95,10 +95,15 @@ class IssuesMixin(Transport):
         Calls: list (1 per 100 comments) + create or edit (0 when unchanged) + 1 delete per
         duplicate left by an earlier failure; + 1 ``GET /user`` if no bot login was given.
         """
-        if marker not in body:
+        if not body.startswith(marker):
             body = f"{marker}\n{body}"
         login = self.bot_login
-        mine = self._find_comments(pr, lambda c: marker in c.body and _same_login(c.login, login))
+        # The report is the bot's comment that *starts* with the marker: a reply quoting a
+        # commenter's text may contain the marker anywhere else, and must never be taken for the
+        # report (edited over it, or the real report deleted as its "duplicate").
+        mine = self._find_comments(
+            pr, lambda c: c.body.startswith(marker) and _same_login(c.login, login)
+        )
         if not mine:
             return self._create_sticky(pr, marker, body)
         newest, *older = sorted(mine, key=lambda c: c.id, reverse=True)
@@ -138,7 +143,7 @@ class IssuesMixin(Transport):
 
         def adopt() -> Any:
             found = self._find_comments(
-                pr, lambda c: marker in c.body and _same_login(c.login, login)
+                pr, lambda c: _carries(c.body, marker) and _same_login(c.login, login)
             )
             if not found:
                 return None
@@ -287,3 +292,8 @@ def _same_login(a: str, b: str) -> bool:
 
 def _normalise(body: str) -> str:
     return body.replace("\r\n", "\n").rstrip()
+
+
+def _carries(body: str, marker: str) -> bool:
+    """A report marker opens the body; a reply's request id closes it (see :meth:`reply`)."""
+    return body.startswith(marker) or body.rstrip().endswith(marker)

@@ -231,6 +231,23 @@ def test_a_copied_marker_in_someone_elses_comment_is_ignored(rsps, client):
     assert result.removed_duplicates == 0
 
 
+def test_a_bot_reply_quoting_the_marker_is_not_the_report(rsps, client):
+    """An outsider's refused command is answered by the bot; if that reply carried the marker
+    (it quoted the command), it must neither be edited into the report nor get the real report
+    deleted as its duplicate."""
+    thread = Thread(rsps)
+    real = thread.add(report("v1"))
+    planted = thread.add(f"Unknown command `/x {MARKER}`: see /help\n<!-- cml-bot:reply:ab12 -->")
+    result = client.upsert_sticky(PR, MARKER, report("v2"))
+    assert (result.action, result.comment_id, result.removed_duplicates) == (
+        "updated",
+        real["id"],
+        0,
+    )
+    assert real in thread.comments and planted in thread.comments
+    assert planted["body"].startswith("Unknown command")
+
+
 def test_only_a_copied_marker_means_create(rsps, client):
     thread = Thread(rsps)
     thread.add(f"{MARKER} pasted by a human", login="mallory")
