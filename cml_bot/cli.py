@@ -1,5 +1,6 @@
-"""``cml-bot``: a thin click shell. Each command builds settings, calls :mod:`cml_bot.app`, and
-maps errors to the exit codes documented in the README."""
+"""``cml-bot``: a thin click shell. Each command gets its settings (from --config, --set, --out
+and --quiet), calls :mod:`cml_bot.app` and prints what it returns; errors map to the exit codes
+documented in the README."""
 
 from __future__ import annotations
 
@@ -7,79 +8,75 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from cml_bot import DEFAULT_CONFIG_FILE, __version__
-from cml_bot.core import EXIT_CONFIG, EXIT_GATE_FAILED, EXIT_OK, CmlBotError, scrub, secret_values
 
-F = TypeVar("F", bound=Callable[..., Any])
+# light (no pydantic, MLflow or scikit-learn): `cml-bot plan` and `--version` load them
+from cml_bot.app import fork_publish, github_events, onboarding, summaries
+from cml_bot.core import EXIT_GATE_FAILED, EXIT_OK, CmlBotError, scrub, secret_values
+
+if TYPE_CHECKING:  # cml_bot.app.local loads pydantic, which `cml-bot plan` must not
+    from cml_bot.app.local import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# The help of the options whose declaration would not fit on one line with it.
+HELP = {
+    "version": "Registered version to score (default: the champion alias).",
+    "run-id": "MLflow run whose model to register (default: the last `cml-bot train` in --out).",
+    "base": "Git ref to retrain as the baseline when there is no champion (or with "
+    "--baseline base). Default: the merge base with the default branch.",
+    "event-name": "The event (pull_request, issue_comment, push, ...). Env: GITHUB_EVENT_NAME.",
+    "to": "Version to roll back to (default: the one before the current champion).",
+    "data": "Training data: a CSV or Parquet file, or a dataset bundled with scikit-learn.",
+    "metric": "A scikit-learn scorer name. Repeatable; default by task.",
+    "action-ref": "The cml-bot action the workflows use; pin it to a full commit SHA you "
+    "reviewed. Default: cml-bot/cml-bot@v<this version> (marked NOT PINNED in the files).",
+    "default-branch": "Branch whose pushes deploy (default: origin's HEAD, else main).",
+    "token-env": "Environment variable holding a GitHub token to check against GITHUB_API_URL.",
+    "repository": "Repository to check the token against (default: GITHUB_REPOSITORY, else "
+    "origin).",
+}
 
 
-def handle_errors(fn: F) -> F:
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Print a CmlBotError as one clear message (no traceback) and exit with its code."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except CmlBotError as exc:  # MLflow's messages may quote credentials: never print them
             click.echo(f"error: {scrub(str(exc), secret_values(os.environ))}", err=True)
             sys.exit(exc.exit_code)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def config_option(fn: F) -> F:
-    return click.option(
-        "--config",
-        "-c",
-        "config_path",
-        type=click.Path(path_type=Path),
-        default=DEFAULT_CONFIG_FILE,
-        show_default=True,
-        help="The cml-bot.yaml to use.",
-    )(fn)
+def with_settings(fn: Callable[..., R], quiet: bool) -> Callable[..., R]:
+    """``fn`` called with ``st``, the settings built from the command's --config, --set, --out
+    and --quiet (those it has; ``quiet`` when it has no --quiet), instead of those options."""
 
+    @functools.wraps(fn)
+    def wrapper(**options: Any) -> R:
+        from cml_bot.app.local import Settings
+        from cml_bot.config import parse_overrides
 
-def set_option(fn: F) -> F:
-    return click.option(
-        "--set",
-        "-s",
-        "overrides",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Override an estimator parameter (n_estimators=300) or any config "
-        "field by its dotted path (evaluate.test_size=0.3). Repeatable.",
-    )(fn)
+        st = Settings(
+            config_path=options.pop("config_path"),
+            overrides=parse_overrides(options.pop("overrides", ())),
+            out_dir=options.pop("out_dir", None),
+            quiet=options.pop("quiet", quiet),
+        )
+        return fn(st, **options)
 
-
-def out_option(fn: F) -> F:
-    return click.option(
-        "--out",
-        "out_dir",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Folder for outputs (model, predictions, metrics, run.json). "
-        "Default: .cml-bot/out next to the config.",
-    )(fn)
-
-
-def settings(
-    config_path: Path,
-    overrides: tuple[str, ...] = (),
-    out_dir: Path | None = None,
-    quiet: bool = False,
-) -> Any:
-    from cml_bot.app.local import Settings
-    from cml_bot.config import parse_overrides
-
-    return Settings(
-        config_path=config_path, overrides=parse_overrides(overrides), out_dir=out_dir, quiet=quiet
-    )
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,95 +90,105 @@ def main() -> None:
     """
 
 
-@main.command()
+def command(fn: Callable[..., None]) -> click.Command:
+    """A `cml-bot` subcommand, with :func:`handle_errors`."""
+    return main.command()(handle_errors(fn))
+
+
+def settings_command(*, quiet: bool = False) -> Callable[[Callable[..., None]], click.Command]:
+    """A `cml-bot` subcommand that gets ``st: Settings`` (:func:`with_settings`)."""
+    return lambda fn: command(with_settings(fn, quiet))
+
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_CONFIG_FILE,
+    show_default=True,
+    help="The cml-bot.yaml to use.",
+)
+set_option = click.option(
+    "--set",
+    "-s",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override an estimator parameter (n_estimators=300) or any config "
+    "field by its dotted path (evaluate.test_size=0.3). Repeatable.",
+)
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for outputs (model, predictions, metrics, run.json). "
+    "Default: .cml-bot/out next to the config.",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+
+
+def flow_options(fn: Callable[P, R]) -> Callable[P, R]:
+    """--config, --set and --out: what a command that trains or scores a model takes first."""
+    return config_option(set_option(out_option(fn)))
+
+
+def folders(fn: Callable[P, R]) -> Callable[P, R]:
+    """The BASELINE_DIR and CANDIDATE_DIR arguments: the two output folders to compare."""
+    baseline = click.argument("baseline_dir", type=click.Path(path_type=Path, file_okay=False))
+    candidate = click.argument("candidate_dir", type=click.Path(path_type=Path, file_okay=False))
+    return baseline(candidate(fn))
+
+
+@command
 @config_option
-@handle_errors
 def validate(config_path: Path) -> None:
     """Check a cml-bot.yaml: exit 0 when valid, else print each problem with its fix."""
-    from cml_bot.app.local import validate as do_validate
+    from cml_bot.app import local
 
-    cfg = do_validate(config_path)
-    click.echo(
-        f"{config_path}: valid (model {cfg.model.name}, {cfg.model.task}, metrics "
-        f"{', '.join(cfg.evaluate.metrics)}, baseline {cfg.baseline})"
-    )
+    click.echo(summaries.valid_config(config_path, local.validate(config_path)))
 
 
-@main.command()
-@config_option
-@set_option
-@out_option
+@settings_command()
+@flow_options
 @click.option("--no-log", is_flag=True, help="Do not log an MLflow run.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@handle_errors
-def train(
-    config_path: Path, overrides: tuple[str, ...], out_dir: Path | None, no_log: bool, quiet: bool
-) -> None:
+@quiet_option
+def train(st: Settings, no_log: bool) -> None:
     """Train the model, evaluate it on the evaluation rows, and log an MLflow run."""
-    from cml_bot.app import local as app
+    from cml_bot.app import local
 
-    outcome = app.train(settings(config_path, overrides, out_dir, quiet), log=not no_log)
-    _print_outcome(outcome)
+    click.echo(summaries.outcome(local.train(st, log=not no_log)))
 
 
-@main.command()
-@config_option
-@set_option
-@out_option
-@click.option(
-    "--version",
-    "version",
-    default=None,
-    metavar="vN",
-    help="Registered version to score (default: the champion alias).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@handle_errors
-def evaluate(
-    config_path: Path,
-    overrides: tuple[str, ...],
-    out_dir: Path | None,
-    version: str | None,
-    quiet: bool,
-) -> None:
+@settings_command()
+@flow_options
+@click.option("--version", "version", default=None, metavar="vN", help=HELP["version"])
+@quiet_option
+def evaluate(st: Settings, version: str | None) -> None:
     """Score a registered model on the current evaluation rows, without retraining."""
-    from cml_bot.app import local as app
+    from cml_bot.app import local
 
-    outcome = app.evaluate(settings(config_path, overrides, out_dir, quiet), version)
-    _print_outcome(outcome)
+    click.echo(summaries.outcome(local.evaluate(st, version)))
 
 
-@main.command()
+@settings_command()
 @config_option
 @out_option
-@click.option(
-    "--run-id",
-    default=None,
-    help="MLflow run whose model to register (default: the last `cml-bot train` in --out).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@handle_errors
-def promote(config_path: Path, out_dir: Path | None, run_id: str | None, quiet: bool) -> None:
+@click.option("--run-id", default=None, help=HELP["run-id"])
+@quiet_option
+def promote(st: Settings, run_id: str | None) -> None:
     """Register a trained model as a new version and move the champion alias to it."""
-    from cml_bot.app import local as app
+    from cml_bot.app import local
 
-    version = app.promote(settings(config_path, (), out_dir, quiet), run_id)
+    version = local.promote(st, run_id)
     click.echo(f"registered {version.name} v{version.version}; champion -> v{version.version}")
 
 
-@main.command()
-@config_option
-@set_option
-@out_option
+@settings_command()
+@flow_options
 @click.option("--local", is_flag=True, help="Run the PR flow on this working tree, no GitHub.")
-@click.option(
-    "--base",
-    "base_ref",
-    default=None,
-    metavar="REF",
-    help="Git ref to retrain as the baseline when there is no champion (or with "
-    "--baseline base). Default: the merge base with the default branch.",
-)
+@click.option("--base", "base_ref", default=None, metavar="REF", help=HELP["base"])
 @click.option(
     "--baseline",
     "baseline_mode",
@@ -190,17 +197,9 @@ def promote(config_path: Path, out_dir: Path | None, run_id: str | None, quiet: 
     help="Override the config's `baseline`.",
 )
 @click.option("--no-fail", is_flag=True, help="Exit 0 even when a gate fails (report only).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@handle_errors
+@quiet_option
 def run(
-    config_path: Path,
-    overrides: tuple[str, ...],
-    out_dir: Path | None,
-    local: bool,
-    base_ref: str | None,
-    baseline_mode: str | None,
-    no_fail: bool,
-    quiet: bool,
+    st: Settings, local: bool, base_ref: str | None, baseline_mode: str | None, no_fail: bool
 ) -> None:
     """Run the pull-request flow: train, compare with the baseline, report, gate.
 
@@ -209,20 +208,10 @@ def run(
     """
     from cml_bot.app import local as app
 
-    st = settings(config_path, overrides, out_dir, quiet)
     if not local:
-        if not st.env.get("GITHUB_EVENT_PATH"):
-            raise CmlBotError(
-                "`cml-bot run` without --local runs inside GitHub Actions, and "
-                "GITHUB_EVENT_PATH is not set",
-                fix="pass --local to run the flow on this working tree",
-                exit_code=EXIT_CONFIG,
-            )
-        from cml_bot.app import github_events as app_github
-
-        outcome = app_github.run_action(st)
-        if outcome.flow is not None:
-            _exit_on_verdict(outcome.flow.verdict, no_fail)
+        flow = github_events.run_in_actions(st).flow
+        if flow is not None:
+            _exit_on_verdict(flow.verdict, no_fail)
         return
     result = app.run_local(st, base_ref=base_ref, baseline_mode=baseline_mode)
     click.echo(result.report)
@@ -230,74 +219,40 @@ def run(
     _exit_on_verdict(result.verdict, no_fail)
 
 
-@main.command()
+@settings_command(quiet=True)
 @config_option
 @out_option
-@click.argument("baseline_dir", type=click.Path(path_type=Path, file_okay=False))
-@click.argument("candidate_dir", type=click.Path(path_type=Path, file_okay=False))
+@folders
 @click.option("--no-fail", is_flag=True, help="Exit 0 even when a gate fails.")
 @click.option("--json", "as_json", is_flag=True, help="Print result.json instead of a summary.")
-@handle_errors
 def compare(
-    config_path: Path,
-    out_dir: Path | None,
-    baseline_dir: Path,
-    candidate_dir: Path,
-    no_fail: bool,
-    as_json: bool,
+    st: Settings, baseline_dir: Path, candidate_dir: Path, no_fail: bool, as_json: bool
 ) -> None:
     """Compare two output folders of `cml-bot train`/`evaluate` with paired statistics.
 
     Writes report.md and result.json (into --out, default the candidate folder) and prints the
     verdict and each metric's delta with its confidence interval.
     """
-    from cml_bot.app import local as app
+    from cml_bot.app import local
 
-    result = app.compare_dirs(settings(config_path, (), out_dir, True), baseline_dir, candidate_dir)
-    if as_json:
-        _json(result.result)
-    else:
-        click.echo(f"verdict: {result.verdict}")
-        for m in result.result["metrics"]:
-            ci = (
-                f"[{m['ci_low']:+.4f}, {m['ci_high']:+.4f}]"
-                if m.get("ci_low") is not None
-                else "n/a"
-            )
-            delta = f"{m['delta']:+.4f}" if m.get("delta") is not None else "n/a"
-            click.echo(
-                f"  {m['metric']}: delta {delta} 95% CI {ci}"
-                f"{' significant' if m.get('significant') else ''}"
-            )
-        for gate in result.result["failed_gates"]:
-            click.echo(f"  failed: {gate['message']}")
-        click.echo(f"report: {result.report_path}")
+    result = local.compare_dirs(st, baseline_dir, candidate_dir)
+    click.echo(summaries.as_json(result.result) if as_json else summaries.comparison(result))
     _exit_on_verdict(result.verdict, no_fail)
 
 
-@main.command()
+@settings_command(quiet=True)
 @config_option
 @out_option
-@click.argument("baseline_dir", type=click.Path(path_type=Path, file_okay=False))
-@click.argument("candidate_dir", type=click.Path(path_type=Path, file_okay=False))
-@handle_errors
-def report(
-    config_path: Path, out_dir: Path | None, baseline_dir: Path, candidate_dir: Path
-) -> None:
+@folders
+def report(st: Settings, baseline_dir: Path, candidate_dir: Path) -> None:
     """Print the markdown report comparing two output folders (also written to report.md)."""
-    from cml_bot.app import local as app
+    from cml_bot.app import local
 
-    result = app.compare_dirs(settings(config_path, (), out_dir, True), baseline_dir, candidate_dir)
-    click.echo(result.report)
+    click.echo(local.compare_dirs(st, baseline_dir, candidate_dir).report)
 
 
-@main.command()
-@click.option(
-    "--event-name",
-    required=True,
-    envvar="GITHUB_EVENT_NAME",
-    help="The event (pull_request, issue_comment, push, ...). Env: GITHUB_EVENT_NAME.",
-)
+@command
+@click.option("--event-name", required=True, envvar="GITHUB_EVENT_NAME", help=HELP["event-name"])
 @click.option(
     "--event-path",
     required=True,
@@ -305,17 +260,15 @@ def report(
     envvar="GITHUB_EVENT_PATH",
     help="The webhook payload JSON. Env: GITHUB_EVENT_PATH.",
 )
-@handle_errors
 def plan(event_name: str, event_path: Path) -> None:
     """Print what cml-bot would do for an event, as one JSON object. No network call."""
-    from cml_bot.app import github_events as app_github
     from cml_bot.bot.runner import load_event_file
 
-    decision = app_github.plan(event_name, load_event_file(event_path))
+    decision = github_events.plan(event_name, load_event_file(event_path))
     click.echo(json.dumps(decision.to_json(), sort_keys=True))
 
 
-@main.command()
+@settings_command()
 @config_option
 @click.option(
     "--artifact",
@@ -323,147 +276,67 @@ def plan(event_name: str, event_path: Path) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder holding the fork run's result.json and pr.json.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@handle_errors
-def publish(config_path: Path, artifact: Path, quiet: bool) -> None:
+@quiet_option
+def publish(st: Settings, artifact: Path) -> None:
     """Publish a fork pull request's report from its artifact (in a workflow_run job).
 
     The artifact is untrusted: only its numbers are used, validated, and the PR it claims must be
     at the commit the workflow run was for.
     """
-    from cml_bot.app import github_events as app_github
-
-    app_github.publish_artifact(settings(config_path, (), None, quiet), artifact)
+    fork_publish.publish_artifact(st, artifact)
 
 
-@main.command()
-@config_option
-@set_option
-@out_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@handle_errors
-def deploy(
-    config_path: Path, overrides: tuple[str, ...], out_dir: Path | None, quiet: bool
-) -> None:
+@settings_command()
+@flow_options
+@quiet_option
+def deploy(st: Settings) -> None:
     """Evaluate this commit against the champion; if it passes the gates, register it, move the
     champion alias to it and run the deploy hook (deploy.command). Exit 1 when a gate fails."""
     from cml_bot.app import deploy as app_deploy
-    from cml_bot.app import local as app
 
-    st = settings(config_path, overrides, out_dir, quiet)
-    cfg = app.load(st)
-    git = app.git_info(cfg, st.env)
-    if not git.sha:
-        raise CmlBotError(
-            "`cml-bot deploy` deploys a commit, and this is not a git repository",
-            fix="run it inside the repository",
-            exit_code=EXIT_CONFIG,
-        )
-    done = app_deploy.deploy(st, sha=git.sha, pr=git.pr)
-    click.echo(done.message)
+    done = app_deploy.deploy_head(st)
+    click.echo(summaries.deploy_run(done))
     if done.exit_code:
-        for gate in done.flow.comparison.failed_gates:
-            click.echo(f"  failed: {gate.message}")
         sys.exit(done.exit_code)
 
 
-@main.command()
+@settings_command()
 @config_option
-@click.option(
-    "--to",
-    "to",
-    default=None,
-    metavar="vN",
-    help="Version to roll back to (default: the one before the current champion).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-@handle_errors
-def rollback(config_path: Path, to: str | None, quiet: bool) -> None:
+@click.option("--to", "to", default=None, metavar="vN", help=HELP["to"])
+@quiet_option
+def rollback(st: Settings, to: str | None) -> None:
     """Move the champion alias back to an earlier version and run the deploy hook."""
     from cml_bot.app import deploy as app_deploy
 
-    result = app_deploy.rollback(settings(config_path, (), None, quiet), to)
-    click.echo(result.message)
+    click.echo(app_deploy.rollback(st, to).message)
 
 
-@main.command()
+@settings_command(quiet=True)
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@handle_errors
-def models(config_path: Path, as_json: bool) -> None:
+def models(st: Settings, as_json: bool) -> None:
     """List the registered versions with their metrics, SHA, PR, and which one is champion."""
-    from tabulate import tabulate
-
     from cml_bot.app import deploy as app_deploy
-    from cml_bot.core.metrics import METRICS
 
-    versions, champion = app_deploy.models(settings(config_path, (), None, True))
+    versions, champion = app_deploy.models(st)
     if as_json:
-        _json(
-            [
-                {**{k: v for k, v in vars(v).items()}, "champion": v.version == champion}
-                for v in versions
-            ]
-        )
-        return
-    names = sorted({m for v in versions for m in v.metrics if m in METRICS})
-    rows = [
-        [
-            "*" if v.version == champion else "",
-            f"v{v.version}",
-            (v.sha or "")[:7],
-            f"#{v.pr}" if v.pr else "",
-            (v.created_at or "")[:16],
-            *[f"{v.metrics[m]:.4f}" if m in v.metrics else "" for m in names],
-        ]
-        for v in versions
-    ]
-    click.echo(
-        tabulate(
-            rows,
-            headers=["", "version", "sha", "pr", "created", *[METRICS[m].label for m in names]],
-            tablefmt="simple",
-            disable_numparse=True,
-        )
-        if rows
-        else "no versions registered yet"
-    )
+        click.echo(summaries.as_json(summaries.models_json(versions, champion)))
+    else:
+        click.echo(summaries.models_table(versions, champion))
 
 
-@main.command()
+@command
 @config_option
 @click.option("--task", type=click.Choice(["classification", "regression"]), default=None)
-@click.option(
-    "--data",
-    default=None,
-    metavar="PATH|sklearn:NAME",
-    help="Training data: a CSV or Parquet file, or a dataset bundled with scikit-learn.",
-)
+@click.option("--data", default=None, metavar="PATH|sklearn:NAME", help=HELP["data"])
 @click.option("--target", default=None, help="The label column (default: guessed from the data).")
-@click.option(
-    "--metric",
-    "metrics",
-    multiple=True,
-    metavar="SCORER",
-    help="A scikit-learn scorer name. Repeatable; default by task.",
-)
+@click.option("--metric", "metrics", multiple=True, metavar="SCORER", help=HELP["metric"])
 @click.option("--model-name", default=None, help="Registered model name (default: the repo's).")
 @click.option("--id-column", default=None, help="A column with stable row ids (default: found).")
-@click.option(
-    "--action-ref",
-    default=None,
-    metavar="OWNER/REPO@SHA",
-    help="The cml-bot action the workflows use; pin it to a full commit SHA you reviewed. "
-    "Default: cml-bot/cml-bot@v<this version> (marked NOT PINNED in the files).",
-)
-@click.option(
-    "--default-branch",
-    default=None,
-    help="Branch whose pushes deploy (default: origin's HEAD, else main).",
-)
+@click.option("--action-ref", default=None, metavar="OWNER/REPO@SHA", help=HELP["action-ref"])
+@click.option("--default-branch", default=None, help=HELP["default-branch"])
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing: flags, else defaults.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-@handle_errors
 def init(
     config_path: Path,
     task: str | None,
@@ -482,79 +355,40 @@ def init(
     Asks for what the flags do not give (nothing with --yes), validates the config before
     writing, and refuses to overwrite existing files without --force (exit 2).
     """
-    from cml_bot import scaffold as setup
+    from cml_bot.scaffold import Answers
 
-    lay = setup.layout(config_path)
-    setup.refuse_existing(lay, force)
-
-    def ask(question: str, default: str | None, choices: Any) -> str:
-        kind = click.Choice(list(choices)) if choices else str
-        shown = bool(choices) and len(choices) <= 8
-        return str(click.prompt(question, default=default, type=kind, show_choices=shown))
-
-    answers = setup.gather(
-        setup.Answers(data, target, task, list(metrics), model_name, id_column),
-        lay,
-        None if yes else ask,
+    given = Answers(data, target, task, list(metrics), model_name, id_column)
+    ask = None if yes else _ask
+    text = onboarding.init(
+        config_path, given, ask=ask, action_ref=action_ref, branch=default_branch, force=force
     )
-    planned = setup.plan(
-        answers, lay, action_ref=action_ref or setup.DEFAULT_ACTION_REF, branch=default_branch
-    )
-    click.echo(setup.next_steps(planned, setup.write(planned, force=force)))
+    click.echo(text)
 
 
-@main.command()
+@command
 @config_option
 @click.option(
-    "--token-env",
-    default="GITHUB_TOKEN",
-    show_default=True,
-    metavar="NAME",
-    help="Environment variable holding a GitHub token to check against GITHUB_API_URL.",
+    "--token-env", default="GITHUB_TOKEN", show_default=True, metavar="NAME", help=HELP["token-env"]
 )
-@click.option(
-    "--repository",
-    default=None,
-    metavar="OWNER/NAME",
-    help="Repository to check the token against (default: GITHUB_REPOSITORY, else origin).",
-)
-@handle_errors
+@click.option("--repository", default=None, metavar="OWNER/NAME", help=HELP["repository"])
 def doctor(config_path: Path, token_env: str, repository: str | None) -> None:
     """Check this repository's setup: config, data, git, workflows (permissions, pinned
     actions), the GitHub token, the tracking store. Exit 0 when nothing failed, else 1."""
-    from cml_bot import doctor as checks
+    text, code = onboarding.doctor(config_path, token_env, repository)
+    click.echo(text)
+    sys.exit(code)
 
-    found = checks.run(
-        checks.Inputs(config_path=config_path, token_env=token_env, repository=repository)
-    )
-    click.echo(checks.render(found, config_path))
-    sys.exit(checks.exit_code(found))
+
+def _ask(question: str, default: str | None, choices: Sequence[str] | None) -> str:
+    """One `cml-bot init` question at the terminal; a choice when there are choices."""
+    kind = click.Choice(list(choices)) if choices else str
+    shown = 0 < len(choices or ()) <= 8
+    return str(click.prompt(question, default=default, type=kind, show_choices=shown))
 
 
 def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
     if verdict == "fail" and not no_fail:
         sys.exit(EXIT_GATE_FAILED)
-
-
-def _print_outcome(outcome: Any) -> None:
-    from cml_bot.core.metrics import METRICS
-
-    data = outcome.to_json()
-    rows = [(METRICS[k].label, METRICS[k].direction, v) for k, v in data["metrics"].items()]
-    width = max((len(label) for label, _, _ in rows), default=0)
-    click.echo(
-        f"{outcome.role} ({outcome.source}) metrics on "
-        f"{len(outcome.evaluation.predictions)} evaluation rows:"
-    )
-    for label, direction, value in rows:
-        click.echo(f"  {label:<{width}}  {value:.4f}  ({direction})")
-    if data.get("run_id"):
-        click.echo(f"  MLflow run {data['run_id']}")
-    click.echo(f"  outputs in {outcome.out_dir}")
-
-
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":  # pragma: no cover

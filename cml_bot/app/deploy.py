@@ -3,13 +3,15 @@ locally, and the `/deploy` and `/rollback` commands. The logic is in :mod:`cml_b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_bot.app.local import (
     DEFAULT_OUT,
     Settings,
+    git_info,
     load,
     make_registry,
     make_tracker,
@@ -17,20 +19,27 @@ from cml_bot.app.local import (
     param_overrides,
 )
 from cml_bot.config import Config
-from cml_bot.core import EXIT_GATE_FAILED, CmlBotError, GitHubError
+from cml_bot.core import EXIT_CONFIG, EXIT_GATE_FAILED, CmlBotError, GitHubError
 from cml_bot.core import git as gitinfo
+
+if TYPE_CHECKING:
+    from cml_bot.app.actions_env import ScrubbingGitHub
+    from cml_bot.app.pr_flow import FlowInputs, FlowResult
+    from cml_bot.deploy import Deployer
+    from cml_bot.ml import Outcome
+    from cml_bot.registry import ModelVersion, Tracker
 
 
 @dataclass
 class DeployRun:
     outcome: str
     message: str
-    flow: Any = None
-    result: Any = None
+    flow: FlowResult | None = None
+    result: Any = None  # cml_bot.deploy's DeployResult, which the package does not make public
     exit_code: int = 0
 
 
-def is_ancestor(root: Path) -> Any:
+def is_ancestor(root: Path) -> Callable[[str, str], bool]:
     """``check(older, newer)``: is ``older`` an ancestor of ``newer`` in the repository?"""
     import subprocess
 
@@ -52,7 +61,9 @@ def same_tree(root: Path, a: str, b: str) -> bool:
     return bool(ta) and ta == tb
 
 
-def deployer_for(settings: Settings, *, gh: Any = None, run_url: str | None = None) -> Any:
+def deployer_for(
+    settings: Settings, *, gh: ScrubbingGitHub | None = None, run_url: str | None = None
+) -> tuple[Deployer, Tracker]:
     """A Deployer on the config's registry (and its tracker), with the repository for ancestry
     checks."""
     from cml_bot.deploy import Deployer
@@ -72,12 +83,25 @@ def deployer_for(settings: Settings, *, gh: Any = None, run_url: str | None = No
     return deployer, tracker
 
 
+def deploy_head(settings: Settings) -> DeployRun:
+    """`cml-bot deploy`: the checked-out commit (its PR from ``CML_BOT_PR``), with no GitHub."""
+    cfg = load(settings)
+    git = git_info(cfg, settings.env)
+    if not git.sha:
+        raise CmlBotError(
+            "`cml-bot deploy` deploys a commit, and this is not a git repository",
+            fix="run it inside the repository",
+            exit_code=EXIT_CONFIG,
+        )
+    return deploy(settings, sha=git.sha, pr=git.pr)
+
+
 def deploy(
     settings: Settings,
     *,
     sha: str,
     pr: int | None,
-    gh: Any = None,
+    gh: ScrubbingGitHub | None = None,
     pr_head: str | None = None,
     run_url: str | None = None,
 ) -> DeployRun:
@@ -86,26 +110,63 @@ def deploy(
     ``pr_head``: the merged PR's head; when its tree is the merged tree, the candidate trained
     for it is reused instead of training again.
     """
-    from cml_bot.app import pr_flow as flow
-    from cml_bot.deploy import (
-        failed_comment,
-        merged_comment,
-        model_dir_of,
-        rejected_comment,
-        version_tags,
-    )
-    from cml_bot.ml import run_tags
-    from cml_bot.registry import TAG_PREFIX
+    from cml_bot.deploy import merged_comment, rejected_comment
 
     deployer, tracker = deployer_for(settings, gh=gh, run_url=run_url)
-    cfg, registry = deployer.cfg, deployer.registry
-    done = deployer.already_deployed(sha)
+    done = _already_deployed(deployer, sha)
     if done is not None:
-        message = f"{cfg.model.name} {sha[:7]} is already deployed as v{done.version}."
-        repaired = deployer.repair_record(sha, done)
-        if repaired:
-            message += f" Its record was unfinished: {repaired}."
-        return DeployRun("already-deployed", message)
+        return done
+    result = _evaluate(
+        settings, deployer, tracker, sha=sha, pr=pr, pr_head=pr_head, run_url=run_url
+    )
+    notice = _Notice(gh, deployer.cfg, sha, pr, run_url)
+    if result.verdict == "fail":
+        failed = len(result.comparison.failed_gates)
+        notice.post(
+            "failure",
+            f"Not deployed: {failed} gate(s) failed",
+            lambda: rejected_comment(result, run_url),
+        )
+        return DeployRun(
+            "rejected",
+            "the merged model failed its gates; not deployed",
+            result,
+            exit_code=EXIT_GATE_FAILED,
+        )
+    promoted = _promote(deployer, result, sha=sha, pr=pr, notice=notice)
+    state = "success" if promoted.outcome == "deployed" else "failure"
+    notice.post(state, promoted.message, lambda: merged_comment(promoted, result, run_url))
+    if promoted.unrecorded:
+        raise unrecorded_error(promoted)
+    return DeployRun(promoted.outcome, promoted.message, result, promoted)
+
+
+def _already_deployed(deployer: Deployer, sha: str) -> DeployRun | None:
+    """Nothing to do when ``sha`` is deployed already, but finish its record if it was not."""
+    done = deployer.already_deployed(sha)
+    if done is None:
+        return None
+    message = f"{deployer.cfg.model.name} {sha[:7]} is already deployed as v{done.version}."
+    repaired = deployer.repair_record(sha, done)
+    if repaired:
+        message += f" Its record was unfinished: {repaired}."
+    return DeployRun("already-deployed", message)
+
+
+def _evaluate(
+    settings: Settings,
+    deployer: Deployer,
+    tracker: Tracker,
+    *,
+    sha: str,
+    pr: int | None,
+    pr_head: str | None,
+    run_url: str | None,
+) -> FlowResult:
+    """The merged commit's candidate (trained, or the PR head's reused) against the champion."""
+    from cml_bot.app import pr_flow as flow
+
+    cfg = deployer.cfg
     out = settings.out_dir or cfg.root / DEFAULT_OUT
     inputs = flow.FlowInputs(
         overrides=param_overrides(settings),
@@ -114,34 +175,23 @@ def deploy(
         run_url=run_url,
     )
     candidate = _reuse_candidate(cfg, tracker, sha, pr_head, out, settings, inputs)
-    result = flow.run(
+    return flow.run(
         cfg,
         inputs,
         out_dir=out,
         tracker=tracker,
-        registry=registry,
+        registry=deployer.registry,
         progress=settings.progress,
         now=now(),
         candidate=candidate,
     )
-    if result.verdict == "fail":
-        if gh is not None:
-            _status(
-                gh,
-                cfg,
-                sha,
-                "failure",
-                f"Not deployed: {len(result.comparison.failed_gates)} gate(s) failed",
-                run_url,
-            )
-            if pr is not None:
-                gh.reply(pr, rejected_comment(result, run_url))
-        return DeployRun(
-            "rejected",
-            "the merged model failed its gates; not deployed",
-            result,
-            exit_code=EXIT_GATE_FAILED,
-        )
+
+
+def _promote(
+    deployer: Deployer, result: FlowResult, *, sha: str, pr: int | None, notice: _Notice
+) -> Any:
+    """Register the candidate and move the champion to it; on failure, say so where people
+    look (the champion is where it was) and re-raise."""
     cand = result.candidate
     if cand.run is None:
         raise CmlBotError(
@@ -149,14 +199,9 @@ def deploy(
             fix="check the tracking store",
         )
     expected = result.baseline.version.version if result.baseline.version else None
-    model_uri, tags = cand.run.model_uri, version_tags(cand, pr)
-    if not model_uri.startswith(("runs:/", "models:/")) or hasattr(registry, "download_model"):
-        # a registry that keeps files (GitHub Releases) takes the model folder and predictions
-        model_uri = str(model_dir_of(cand))
-        tags = {**run_tags(cfg, cand), **tags}  # it has no run to copy them from
-        tags[TAG_PREFIX + "predictions"] = str(cand.out_dir / "predictions.csv")
+    model_uri, tags = _registration(deployer, cand, cand.run.model_uri, pr)
     try:
-        promoted = deployer.promote(
+        return deployer.promote(
             sha=sha,
             run_id=cand.run.run_id,
             model_uri=model_uri,
@@ -165,20 +210,55 @@ def deploy(
             metrics=cand.evaluation.metrics,
             pr=pr,
         )
-    except CmlBotError as exc:  # the champion is where it was: say so where people look
-        if gh is not None:
-            _status(gh, cfg, sha, "failure", f"Not deployed: {exc.message}", run_url)
-            if pr is not None:
-                gh.reply(pr, failed_comment(exc, run_url))
+    except CmlBotError as exc:
+        notice.not_deployed(exc)
         raise
-    if gh is not None:
-        state = "success" if promoted.outcome == "deployed" else "failure"
-        _status(gh, cfg, sha, state, promoted.message, run_url)
-        if pr is not None:
-            gh.reply(pr, merged_comment(promoted, result, run_url))
-    if promoted.unrecorded:
-        raise unrecorded_error(promoted)
-    return DeployRun(promoted.outcome, promoted.message, result, promoted)
+
+
+def _registration(
+    deployer: Deployer, cand: Outcome, model_uri: str, pr: int | None
+) -> tuple[str, dict[str, str]]:
+    """The model URI and the tags to register ``cand`` with."""
+    from cml_bot.deploy import model_dir_of, version_tags
+    from cml_bot.ml import run_tags
+    from cml_bot.registry import TAG_PREFIX
+
+    tags = version_tags(cand, pr)
+    keeps_files = hasattr(deployer.registry, "download_model")
+    if not model_uri.startswith(("runs:/", "models:/")) or keeps_files:
+        # a registry that keeps files (GitHub Releases) takes the model folder and predictions
+        model_uri = str(model_dir_of(cand))
+        tags = {**run_tags(deployer.cfg, cand), **tags}  # it has no run to copy them from
+        tags[TAG_PREFIX + "predictions"] = str(cand.out_dir / "predictions.csv")
+    return model_uri, tags
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """Where a merge's outcome is told on GitHub: the deploy status of the merged commit and a
+    reply on its pull request. Nothing without a client (local `cml-bot deploy`)."""
+
+    gh: ScrubbingGitHub | None
+    cfg: Config
+    sha: str
+    pr: int | None
+    run_url: str | None
+
+    def post(self, state: str, description: str, comment: Callable[[], str]) -> None:
+        """The status, then (on a PR) the reply ``comment()``."""
+        if self.gh is None:
+            return
+        _status(self.gh, self.cfg, self.sha, state, description, self.run_url)
+        if self.pr is not None:
+            self.gh.reply(self.pr, comment())
+
+    def not_deployed(self, exc: CmlBotError) -> None:
+        """The promotion failed and the champion is where it was."""
+        from cml_bot.deploy import failed_comment
+
+        self.post(
+            "failure", f"Not deployed: {exc.message}", lambda: failed_comment(exc, self.run_url)
+        )
 
 
 def unrecorded_error(promoted: Any) -> GitHubError:
@@ -193,13 +273,13 @@ def unrecorded_error(promoted: Any) -> GitHubError:
 
 def _reuse_candidate(
     cfg: Config,
-    tracker: Any,
+    tracker: Tracker,
     sha: str,
     pr_head: str | None,
     out: Path,
     settings: Settings,
-    inputs: Any,
-) -> Any:
+    inputs: FlowInputs,
+) -> Outcome | None:
     if not pr_head or pr_head == sha or not same_tree(cfg.root, sha, pr_head):
         return None
     from cml_bot.ml import recorded_candidate
@@ -216,15 +296,22 @@ def _reuse_candidate(
     return candidate
 
 
-def _status(gh: Any, cfg: Config, sha: str, state: str, description: str, url: str | None) -> None:
+def _status(
+    gh: ScrubbingGitHub, cfg: Config, sha: str, state: str, description: str, url: str | None
+) -> None:
     from cml_bot.bot.publish import status_context
 
     gh.set_status(sha, f"{status_context(cfg.model.name)}/deploy", state, description, url)
 
 
 def rollback(
-    settings: Settings, to: str | None, *, gh: Any = None, run_url: str | None = None
+    settings: Settings,
+    to: str | None,
+    *,
+    gh: ScrubbingGitHub | None = None,
+    run_url: str | None = None,
 ) -> Any:
+    """Move the champion back (default: to the version before it) and run the deploy hook."""
     rolled = deployer_for(settings, gh=gh, run_url=run_url)[0].rollback(to)
     if rolled.unrecorded:
         raise GitHubError(
@@ -235,7 +322,7 @@ def rollback(
     return rolled
 
 
-def models(settings: Settings) -> tuple[list[Any], str | None]:
+def models(settings: Settings) -> tuple[list[ModelVersion], str | None]:
     """Every registered version, oldest first, and the champion's version."""
     cfg = load(settings)
     registry = make_registry(cfg, settings.env)

@@ -9,11 +9,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_bot.config import Config, apply_overrides, load_config
-from cml_bot.core import ConfigError, Progress, RegistryError, without_credentials
+from cml_bot.core import ConfigError, Progress, RegistryError, utc_now, without_credentials
 from cml_bot.core import git as gitinfo
+
+if TYPE_CHECKING:  # the flow, the models and the registries load pandas, sklearn and MLflow
+    from datetime import datetime
+
+    from cml_bot.app.pr_flow import FlowResult
+    from cml_bot.ml import Outcome
+    from cml_bot.registry import ModelVersion, Registry, Tracker
 
 DEFAULT_OUT = Path(".cml-bot") / "out"
 
@@ -51,7 +58,7 @@ def out_dir(settings: Settings, cfg: Config, role: str = "candidate") -> Path:
     return base / role if role != "candidate" or settings.out_dir is None else base
 
 
-def make_tracker(cfg: Config, env: Mapping[str, str]) -> Any:
+def make_tracker(cfg: Config, env: Mapping[str, str]) -> Tracker:
     from cml_bot.registry import Tracker, default_tracking_uri
 
     uri = default_tracking_uri(cfg.registry.tracking_uri, env, cfg.root)
@@ -68,7 +75,7 @@ def registry_backend(cfg: Config, env: Mapping[str, str]) -> str:
     return "github" if env.get("GITHUB_ACTIONS") == "true" else "mlflow"
 
 
-def make_registry(cfg: Config, env: Mapping[str, str], tracker: Any = None) -> Any:
+def make_registry(cfg: Config, env: Mapping[str, str], tracker: Tracker | None = None) -> Registry:
     if registry_backend(cfg, env) == "github":
         from cml_bot.github import GitHubClient
         from cml_bot.registry import GitHubRegistry
@@ -101,7 +108,7 @@ def git_info(cfg: Config, env: Mapping[str, str]) -> gitinfo.GitInfo:
     return info
 
 
-def train(settings: Settings, *, log: bool = True) -> Any:
+def train(settings: Settings, *, log: bool = True) -> Outcome:
     from cml_bot.ml import train_candidate
 
     cfg = load(settings)
@@ -116,7 +123,7 @@ def train(settings: Settings, *, log: bool = True) -> Any:
     )
 
 
-def evaluate(settings: Settings, version: str | None = None) -> Any:
+def evaluate(settings: Settings, version: str | None = None) -> Outcome:
     """Score a registered version (default: the champion) on the current evaluation rows."""
     from cml_bot.ml import Outcome, score_registered, write_outcome
 
@@ -144,7 +151,7 @@ def evaluate(settings: Settings, version: str | None = None) -> Any:
     return outcome
 
 
-def promote(settings: Settings, run_id: str | None = None) -> Any:
+def promote(settings: Settings, run_id: str | None = None) -> ModelVersion:
     """Register a run's model (default: the last ``cml-bot train`` output) and move the alias."""
     from cml_bot.ml import promote as do_promote
     from cml_bot.ml import read_outcome
@@ -172,15 +179,13 @@ def promote(settings: Settings, run_id: str | None = None) -> Any:
     )
 
 
-def now() -> Any:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).replace(microsecond=0)
+def now() -> datetime:
+    return utc_now()
 
 
 def run_local(
     settings: Settings, *, base_ref: str | None = None, baseline_mode: str | None = None
-) -> Any:
+) -> FlowResult:
     """The whole PR flow on a working tree with no GitHub: candidate, baseline, comparison."""
     from cml_bot.app import pr_flow as flow
 
@@ -211,7 +216,7 @@ def run_local(
     )
 
 
-def compare_dirs(settings: Settings, baseline_dir: Path, candidate_dir: Path) -> Any:
+def compare_dirs(settings: Settings, baseline_dir: Path, candidate_dir: Path) -> FlowResult:
     """Compare two output folders of `cml-bot train`/`evaluate`; write report.md + result.json."""
     from cml_bot.app import pr_flow as flow
     from cml_bot.ml import Baseline, load_outcome

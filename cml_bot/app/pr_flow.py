@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_bot import ml as bl
 from cml_bot.compare import Comparison, ModelIdentity, compare, result_json
@@ -16,6 +16,9 @@ from cml_bot.core import Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import Outcome, train_candidate
 from cml_bot.report import ReportContext, load_template, render_report
+
+if TYPE_CHECKING:
+    from cml_bot.registry import Registry, Tracker
 
 REPORT_FILE = "report.md"
 RESULT_FILE = "result.json"
@@ -104,8 +107,8 @@ def run(
     inputs: FlowInputs,
     *,
     out_dir: Path,
-    tracker: Any,
-    registry: Any,
+    tracker: Tracker,
+    registry: Registry,
     progress: Progress,
     now: datetime,
     candidate: Outcome | None = None,
@@ -148,41 +151,9 @@ def finish(
 ) -> FlowResult:
     """Compare, render, and write ``report.md`` and ``result.json``."""
     with progress.step("comparing with paired statistics"):
-        comparison = compare(
-            candidate.evaluation.predictions,
-            base.outcome.evaluation.predictions if base.outcome else None,
-            metrics=cfg.evaluate.metrics,
-            gates=cfg.gates,
-            confidence=cfg.evaluate.confidence,
-            seed=cfg.train.seed,
-            n_resamples=cfg.evaluate.n_resamples,
-            slices=cfg.evaluate.slices,
-        )
-    cand_id = identity(
-        candidate, "candidate", "candidate", ref=inputs.candidate_ref or (inputs.git.branch or "")
-    )
-    assert cand_id is not None
-    base_id = identity(
-        base.outcome,
-        "baseline",
-        base.mode,
-        ref=base.ref or "",
-        version=base.version.version if base.version else None,
-    )
-    notes = [*base.notes, *inputs.notes]
-    if inputs.overrides:
-        shown = ", ".join(f"{k}={v}" for k, v in inputs.overrides.items())
-        notes.append(f"Parameters overridden for this run: {shown}.")
-    ctx = ReportContext(
-        model_name=cfg.model.name,
-        baseline=base_id,
-        candidate=cand_id,
-        generated_at=now,
-        baseline_note=base.label,
-        notes=notes,
-        run_url=inputs.run_url,
-        commands=commands_help(cfg),
-    )
+        comparison = _compare(cfg, candidate, base)
+    cand_id, base_id = _identities(candidate, base, inputs)
+    ctx = _report_context(cfg, base, inputs, cand_id, base_id, now)
     with progress.step("rendering the report"):
         text = render_report(
             comparison,
@@ -199,10 +170,7 @@ def finish(
         generated_at=now.isoformat(),
         model_uri=candidate.run.model_uri if candidate.run else None,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report_path, result_path = out_dir / REPORT_FILE, out_dir / RESULT_FILE
-    report_path.write_text(text, encoding="utf-8")
-    result_path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    report_path, result_path = _write(out_dir, text, result)
     return FlowResult(
         comparison=comparison,
         report=text,
@@ -212,3 +180,67 @@ def finish(
         report_path=report_path,
         result_path=result_path,
     )
+
+
+def _compare(cfg: Config, candidate: Outcome, base: bl.Baseline) -> Comparison:
+    return compare(
+        candidate.evaluation.predictions,
+        base.outcome.evaluation.predictions if base.outcome else None,
+        metrics=cfg.evaluate.metrics,
+        gates=cfg.gates,
+        confidence=cfg.evaluate.confidence,
+        seed=cfg.train.seed,
+        n_resamples=cfg.evaluate.n_resamples,
+        slices=cfg.evaluate.slices,
+    )
+
+
+def _identities(
+    candidate: Outcome, base: bl.Baseline, inputs: FlowInputs
+) -> tuple[ModelIdentity, ModelIdentity | None]:
+    """The candidate's and the baseline's identity cards (no baseline: None)."""
+    cand_id = identity(
+        candidate, "candidate", "candidate", ref=inputs.candidate_ref or (inputs.git.branch or "")
+    )
+    assert cand_id is not None
+    base_id = identity(
+        base.outcome,
+        "baseline",
+        base.mode,
+        ref=base.ref or "",
+        version=base.version.version if base.version else None,
+    )
+    return cand_id, base_id
+
+
+def _report_context(
+    cfg: Config,
+    base: bl.Baseline,
+    inputs: FlowInputs,
+    cand_id: ModelIdentity,
+    base_id: ModelIdentity | None,
+    now: datetime,
+) -> ReportContext:
+    notes = [*base.notes, *inputs.notes]
+    if inputs.overrides:
+        shown = ", ".join(f"{k}={v}" for k, v in inputs.overrides.items())
+        notes.append(f"Parameters overridden for this run: {shown}.")
+    return ReportContext(
+        model_name=cfg.model.name,
+        baseline=base_id,
+        candidate=cand_id,
+        generated_at=now,
+        baseline_note=base.label,
+        notes=notes,
+        run_url=inputs.run_url,
+        commands=commands_help(cfg),
+    )
+
+
+def _write(out_dir: Path, report: str, result: dict[str, Any]) -> tuple[Path, Path]:
+    """``report.md`` and ``result.json`` in ``out_dir``, created if need be."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report_path, result_path = out_dir / REPORT_FILE, out_dir / RESULT_FILE
+    report_path.write_text(report, encoding="utf-8")
+    result_path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return report_path, result_path

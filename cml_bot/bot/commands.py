@@ -44,17 +44,24 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cml_bot.bot.comment_line import (
+    MAX_LINE,
+    code_span,
+    first_line,
+    hidden_chars,
+    is_hidden,
+    normalize_spaces,
+)
 
 if TYPE_CHECKING:
     from cml_bot.config import CommandsSection
 
 VERBS: tuple[str, ...] = ("retrain", "evaluate", "deploy", "rollback", "help")
 RESERVED_ARGS: frozenset[str] = frozenset({"sha", "version"})
-MAX_LINE = 1000
 MAX_ARGS = 50
 
 SUMMARIES: dict[str, str] = {
@@ -77,8 +84,6 @@ _KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _SHA_RE = re.compile(r"[0-9a-fA-F]{7,64}")
 _FLOAT_RE = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")
 _VERSION_RE = re.compile(r"[vV]?([0-9]{1,9})")
-_LEADING_BLANK_RE = re.compile(r"(?:[ \t]*(?:\r\n|\r|\n))*")
-_ALLOWED_CONTROL = frozenset("\t")
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ class UnknownVerb:
             hint = " Did you mean " + " or ".join(f"`/{s}`" for s in self.suggestions) + "?"
         verbs = ", ".join(f"`/{v}`" for v in VERBS)
         return (
-            f"{_code('/' + self.word)} is not a cml-bot command.{hint}\n\n"
+            f"{code_span('/' + self.word)} is not a cml-bot command.{hint}\n\n"
             f"Commands: {verbs}. Comment `/help` for what each does and who may use it."
         )
 
@@ -145,12 +150,12 @@ def parse_command(body: object) -> ParseResult:
     line = first_line(body)
     if line is None:
         return None
-    visible = line.lstrip("".join(c for c in line[:8] if _is_hidden(c)))
+    visible = line.lstrip("".join(c for c in line[:8] if is_hidden(c)))
     match = _VERB_RE.match(visible)
     if match is None:
         return None
     rest = visible[match.end() :]
-    if rest and not (rest[0].isspace() or _is_hidden(rest[0])):
+    if rest and not (rest[0].isspace() or is_hidden(rest[0])):
         return None  # "/usr/bin/x", "/help!": a path or prose, not a command
     word = match.group(1)
     verb = word.lower()
@@ -164,51 +169,14 @@ def parse_command(body: object) -> ParseResult:
     if len(line) > MAX_LINE:
         problem = f"the command line is longer than {MAX_LINE} characters"
         return BadArguments(verb, (problem,), line[:MAX_LINE])
-    hidden = _hidden_chars(line)
+    hidden = hidden_chars(line)
     if hidden:
         problem = (
             f"the line holds invisible or control characters ({hidden}); "
             "retype the command instead of pasting it"
         )
         return BadArguments(verb, (problem,), line)
-    return _parse_args(verb, _normalize_spaces(rest), line)
-
-
-def first_line(body: object) -> str | None:
-    """The first non-blank line with up to three leading spaces removed, or ``None`` when there
-    is none or it is an indented code block. Looks at a bounded window, never the whole body."""
-    if not isinstance(body, str):
-        return None
-    text = body.lstrip("\ufeff")
-    start = _LEADING_BLANK_RE.match(text)
-    pos = start.end() if start else 0
-    window = text[pos : pos + MAX_LINE + 8]
-    line = re.split(r"\r\n|\r|\n", window, maxsplit=1)[0]
-    indent = len(line) - len(line.lstrip(" "))
-    if indent >= 4 or line[indent : indent + 1] == "\t":
-        return None
-    line = line[indent:].rstrip()
-    return line or None
-
-
-def _is_hidden(char: str) -> bool:
-    return char not in _ALLOWED_CONTROL and unicodedata.category(char) in (
-        "Cc",
-        "Cf",
-        "Cs",
-        "Co",
-        "Zl",
-        "Zp",
-    )
-
-
-def _hidden_chars(line: str) -> str:
-    found = sorted({c for c in line if _is_hidden(c)})
-    return ", ".join(f"U+{ord(c):04X}" for c in found[:5])
-
-
-def _normalize_spaces(text: str) -> str:
-    return "".join(" " if unicodedata.category(c) == "Zs" or c == "\t" else c for c in text)
+    return _parse_args(verb, normalize_spaces(rest), line)
 
 
 def _parse_args(verb: str, rest: str, raw: str) -> ParsedCommand | BadArguments:
@@ -241,19 +209,19 @@ def _add_token(verb: str, token: str, args: dict[str, str], bare: list[str]) -> 
         return []
     if not _KEY_RE.fullmatch(key):
         return [
-            f"{_code(key)} is not a valid argument name: use letters, digits, `_` and `.`, "
+            f"{code_span(key)} is not a valid argument name: use letters, digits, `_` and `.`, "
             "e.g. `n_estimators=300`"
         ]
     if key in args:
-        return [f"{_code(key)} is given more than once"]
+        return [f"{code_span(key)} is given more than once"]
     if value == "":
-        return [f"{_code(key + '=')} has no value: write `{key}=null` to unset it"]
+        return [f"{code_span(key + '=')} has no value: write `{key}=null` to unset it"]
     args[key] = value
     return []
 
 
 def _bare_tokens_problem(verb: str, tokens: list[str]) -> str:
-    shown = ", ".join(_code(t) for t in tokens[:5]) + (", ..." if len(tokens) > 5 else "")
+    shown = ", ".join(code_span(t) for t in tokens[:5]) + (", ..." if len(tokens) > 5 else "")
     if verb == "retrain":
         return (
             f"{shown}: not `key=value`. Write parameter overrides as `name=value`, e.g. "
@@ -269,7 +237,9 @@ def _check_verb_args(verb: str, args: dict[str, str]) -> list[str]:
         if verb == "rollback":
             problems.append("`/rollback` moves the champion to a model version, not a commit")
         elif not _SHA_RE.fullmatch(sha):
-            problems.append(f"`sha=` wants a commit hash (7 to 64 hex digits), not {_code(sha)}")
+            problems.append(
+                f"`sha=` wants a commit hash (7 to 64 hex digits), not {code_span(sha)}"
+            )
         else:
             args["sha"] = sha.lower()
     if "version" in args:
@@ -280,7 +250,7 @@ def _check_verb_args(verb: str, args: dict[str, str]) -> list[str]:
     if verb in ("evaluate", "deploy", "rollback"):
         allowed = {"sha"} if verb != "rollback" else {"version"}
         problems.extend(
-            f"{_code(key + '=')}: `/{verb}` takes no such argument"
+            f"{code_span(key + '=')}: `/{verb}` takes no such argument"
             for key in args
             if key not in allowed and key not in RESERVED_ARGS
         )
@@ -290,20 +260,12 @@ def _check_verb_args(verb: str, args: dict[str, str]) -> list[str]:
 def _normalize_version(args: dict[str, str]) -> list[str]:
     match = _VERSION_RE.fullmatch(args["version"])
     if match is None:
-        return [f"{_code(args['version'])} is not a model version: write it as `v3` or `3`"]
+        return [f"{code_span(args['version'])} is not a model version: write it as `v3` or `3`"]
     number = int(match.group(1))
     if number < 1:
         return ["model versions start at `v1`"]
     args["version"] = str(number)
     return []
-
-
-def _code(text: str, limit: int = 40) -> str:
-    """User text as a Markdown code span that cannot break out of itself or mention anyone."""
-    shown = "".join(c for c in text if not _is_hidden(c)).replace("`", "'")
-    if len(shown) > limit:
-        shown = shown[: limit - 1] + "…"
-    return f"`{shown}`"
 
 
 # --------------------------------------------------------------------------- /retrain values
@@ -342,7 +304,7 @@ def check_retrain_args(args: Mapping[str, str], allowed_keys: Iterable[str]) -> 
             continue
         if _is_collection(raw):
             problems.append(
-                f"{_code(key)}: {_code(raw)} is a list or mapping; give one value "
+                f"{code_span(key)}: {code_span(raw)} is a list or mapping; give one value "
                 "(a number, a string, true/false or null)"
             )
     return problems
@@ -357,7 +319,7 @@ def _is_collection(raw: str) -> bool:
     import yaml
 
     try:
-        value: Any = yaml.safe_load(raw)
+        value: object = yaml.safe_load(raw)
     except yaml.YAMLError:
         return False
     return isinstance(value, (list, dict, set))
@@ -366,13 +328,13 @@ def _is_collection(raw: str) -> bool:
 def _not_allowed(key: str, allowed: list[str]) -> str:
     if not allowed:
         return (
-            f"{_code(key)} may not be changed: this repository allows no `/retrain` "
+            f"{code_span(key)} may not be changed: this repository allows no `/retrain` "
             "parameters (list them under `commands.retrain.params` in cml-bot.yaml)"
         )
     hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     listed = ", ".join(f"`{a}`" for a in allowed)
     fix = f"did you mean `{hint[0]}`?" if hint else f"allowed: {listed}"
-    return f"{_code(key)} is not a parameter `/retrain` may change; {fix}"
+    return f"{code_span(key)} is not a parameter `/retrain` may change; {fix}"
 
 
 # --------------------------------------------------------------------------- /help

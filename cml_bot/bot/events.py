@@ -35,12 +35,26 @@ anything else
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from cml_bot.bot import commands as commands
+from cml_bot.bot.payload import (
+    dispatch_pr,
+    dispatch_sha,
+    full_sha,
+    get_flag,
+    get_input,
+    get_int,
+    get_map,
+    get_str,
+    is_bot,
+    is_fork,
+    login_of,
+    same_repo,
+    show,
+)
 from cml_bot.core import PayloadError
 
 Action = Literal["evaluate", "command", "deploy", "ignore"]
@@ -53,10 +67,6 @@ _EVALUATE_WHY = {
 }
 EVALUATE_ACTIONS = frozenset(_EVALUATE_WHY)
 DISPATCH_ACTIONS: tuple[str, ...] = ("evaluate", "deploy", "retrain", "rollback")
-
-_FULL_SHA_RE = re.compile(r"[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?")
-_SHORT_SHA_RE = re.compile(r"[0-9a-fA-F]{7,64}")
-_PRINTABLE_RE = re.compile(r"[^\x20-\x7e]")
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ class Decision:
     fork: bool = False
     problem: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """A JSON-serialisable dict of every field (for step outputs and logs)."""
         out = asdict(self)
         out["args"] = dict(self.args)
@@ -90,7 +100,7 @@ def ignore(reason: str) -> Decision:
 
 def decide(
     event_name: str,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
     *,
     default_branch: str | None = None,
     bot_login: str | None = None,
@@ -102,13 +112,13 @@ def decide(
     """
     if not isinstance(payload, Mapping):
         raise PayloadError(
-            f"the {_show(event_name)} event payload is a {type(payload).__name__}, "
+            f"the {show(event_name)} event payload is a {type(payload).__name__}, "
             "not a JSON object",
             fix="pass the webhook body (GITHUB_EVENT_PATH) unchanged",
         )
     handler = _HANDLERS.get(event_name) if isinstance(event_name, str) else None
     if handler is None:
-        return ignore(f"cml-bot does not handle {_show(event_name)} events.")
+        return ignore(f"cml-bot does not handle {show(event_name)} events.")
     return handler(payload, _Context(default_branch, bot_login))
 
 
@@ -118,72 +128,30 @@ class _Context:
     bot_login: str | None
 
 
-# --------------------------------------------------------------------------- safe access
-
-
-def _map(obj: Any, key: str) -> Mapping[str, Any] | None:
-    value = obj.get(key) if isinstance(obj, Mapping) else None
-    return value if isinstance(value, Mapping) else None
-
-
-def _str(obj: Any, key: str) -> str | None:
-    value = obj.get(key) if isinstance(obj, Mapping) else None
-    return value if isinstance(value, str) else None
-
-
-def _int(obj: Any, key: str) -> int | None:
-    """A positive integer (PR numbers and ids); anything else is ``None``."""
-    value = obj.get(key) if isinstance(obj, Mapping) else None
-    ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
-    return value if ok else None
-
-
-def _flag(obj: Any, key: str) -> bool:
-    value = obj.get(key) if isinstance(obj, Mapping) else None
-    return value is True
-
-
-def _sha(value: Any) -> str | None:
-    """A full commit SHA (SHA-1 or SHA-256), lower-case; all zeros or anything else is ``None``."""
-    if isinstance(value, str) and _FULL_SHA_RE.fullmatch(value) and value.strip("0"):
-        return value.lower()
-    return None
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    """A user-controlled value safe for a one-line log message."""
-    text = _PRINTABLE_RE.sub("?", str(value))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _default_branch(payload: Mapping[str, Any], ctx: _Context) -> str | None:
-    return _str(_map(payload, "repository"), "default_branch") or ctx.default_branch
-
-
-def _login(user: Mapping[str, Any] | None) -> str | None:
-    return _str(user, "login")
+def _default_branch(payload: Mapping[str, object], ctx: _Context) -> str | None:
+    return get_str(get_map(payload, "repository"), "default_branch") or ctx.default_branch
 
 
 # --------------------------------------------------------------------------- pull_request
 
 
-def _pull_request(payload: Mapping[str, Any], ctx: _Context) -> Decision:
-    action = _str(payload, "action")
-    pr = _map(payload, "pull_request")
-    number = _int(pr, "number")
+def _pull_request(payload: Mapping[str, object], ctx: _Context) -> Decision:
+    action = get_str(payload, "action")
+    pr = get_map(payload, "pull_request")
+    number = get_int(pr, "number")
     if action is None or pr is None or number is None:
         return ignore("The pull_request payload has no action, pull_request or number.")
     if action == "closed":
         return _closed_pr(payload, pr, number, ctx)
     if action not in EVALUATE_ACTIONS:
-        return ignore(f"Pull request #{number}, action {_show(action)}: nothing for cml-bot to do.")
-    if _flag(pr, "draft"):
+        return ignore(f"Pull request #{number}, action {show(action)}: nothing for cml-bot to do.")
+    if get_flag(pr, "draft"):
         return ignore(f"Pull request #{number} is a draft: it is evaluated once marked ready.")
-    state = _str(pr, "state")
+    state = get_str(pr, "state")
     if state is not None and state != "open":
-        return ignore(f"Pull request #{number} is {_show(state)}, not open.")
-    head, base = _map(pr, "head"), _map(pr, "base")
-    sha = _sha(_str(head, "sha"))
+        return ignore(f"Pull request #{number} is {show(state)}, not open.")
+    head, base = get_map(pr, "head"), get_map(pr, "base")
+    sha = full_sha(get_str(head, "sha"))
     if sha is None:
         return ignore(f"Pull request #{number}: the payload has no valid head SHA.")
     return Decision(
@@ -191,86 +159,71 @@ def _pull_request(payload: Mapping[str, Any], ctx: _Context) -> Decision:
         reason=f"Pull request #{number} {_EVALUATE_WHY[action]}: evaluate its head {sha[:7]}.",
         pr=number,
         sha=sha,
-        base_ref=_str(base, "ref"),
-        base_sha=_sha(_str(base, "sha")),
-        head_ref=_str(head, "ref"),
-        actor=_login(_map(payload, "sender")),
-        fork=_is_fork(head, base),
+        base_ref=get_str(base, "ref"),
+        base_sha=full_sha(get_str(base, "sha")),
+        head_ref=get_str(head, "ref"),
+        actor=login_of(get_map(payload, "sender")),
+        fork=is_fork(head, base),
     )
 
 
 def _closed_pr(
-    payload: Mapping[str, Any], pr: Mapping[str, Any], number: int, ctx: _Context
+    payload: Mapping[str, object], pr: Mapping[str, object], number: int, ctx: _Context
 ) -> Decision:
-    if not _flag(pr, "merged"):
+    if not get_flag(pr, "merged"):
         return ignore(f"Pull request #{number} was closed without merging.")
-    head, base = _map(pr, "head"), _map(pr, "base")
-    base_ref = _str(base, "ref")
+    head, base = get_map(pr, "head"), get_map(pr, "base")
+    base_ref = get_str(base, "ref")
     default = _default_branch(payload, ctx)
     if default is None:
         return ignore(f"Pull request #{number} merged, but the default branch is unknown.")
     if base_ref != default:
         return ignore(
-            f"Pull request #{number} merged into {_show(base_ref)}, "
-            f"not the default branch {_show(default)}."
+            f"Pull request #{number} merged into {show(base_ref)}, "
+            f"not the default branch {show(default)}."
         )
-    sha = _sha(pr.get("merge_commit_sha"))
+    sha = full_sha(pr.get("merge_commit_sha"))
     if sha is None:
         return ignore(f"Pull request #{number} merged, but the payload has no merge commit SHA.")
     return Decision(
         action="deploy",
-        reason=f"Pull request #{number} merged into {_show(default)}: deploy {sha[:7]}.",
+        reason=f"Pull request #{number} merged into {show(default)}: deploy {sha[:7]}.",
         pr=number,
         sha=sha,
         base_ref=base_ref,
-        base_sha=_sha(_str(base, "sha")),
-        head_ref=_str(head, "ref"),
-        actor=_login(_map(pr, "merged_by")) or _login(_map(payload, "sender")),
-        fork=_is_fork(head, base),
+        base_sha=full_sha(get_str(base, "sha")),
+        head_ref=get_str(head, "ref"),
+        actor=login_of(get_map(pr, "merged_by")) or login_of(get_map(payload, "sender")),
+        fork=is_fork(head, base),
     )
-
-
-def _is_fork(head: Mapping[str, Any] | None, base: Mapping[str, Any] | None) -> bool:
-    """True unless the head repository is known to be the base repository."""
-    return not _same_repo(_map(head, "repo"), _map(base, "repo"))
-
-
-def _same_repo(head_repo: Mapping[str, Any] | None, base_repo: Mapping[str, Any] | None) -> bool:
-    if head_repo is None or base_repo is None:
-        return False  # a deleted fork has "repo": null
-    head_id, base_id = _int(head_repo, "id"), _int(base_repo, "id")
-    if head_id is not None and base_id is not None:
-        return head_id == base_id
-    head_name, base_name = _str(head_repo, "full_name"), _str(base_repo, "full_name")
-    return head_name is not None and head_name == base_name
 
 
 # --------------------------------------------------------------------------- issue_comment
 
 
-def _issue_comment(payload: Mapping[str, Any], ctx: _Context) -> Decision:
-    action = _str(payload, "action")
-    issue, comment = _map(payload, "issue"), _map(payload, "comment")
-    number = _int(issue, "number")
+def _issue_comment(payload: Mapping[str, object], ctx: _Context) -> Decision:
+    action = get_str(payload, "action")
+    issue, comment = get_map(payload, "issue"), get_map(payload, "comment")
+    number = get_int(issue, "number")
     if action is None or issue is None or comment is None or number is None:
         return ignore("The issue_comment payload has no action, issue, number or comment.")
     if action != "created":
-        return ignore(f"A comment on #{number} was {_show(action)}: only new comments count.")
-    if _map(issue, "pull_request") is None:
+        return ignore(f"A comment on #{number} was {show(action)}: only new comments count.")
+    if get_map(issue, "pull_request") is None:
         return ignore(f"#{number} is an issue, not a pull request.")
-    state = _str(issue, "state")
+    state = get_str(issue, "state")
     if state is not None and state != "open":
-        return ignore(f"Pull request #{number} is {_show(state)}: commands need an open one.")
-    user = _map(comment, "user") or _map(payload, "sender")
-    login = _login(user)
+        return ignore(f"Pull request #{number} is {show(state)}: commands need an open one.")
+    user = get_map(comment, "user") or get_map(payload, "sender")
+    login = login_of(user)
     if login is None:
         return ignore(f"The comment on #{number} has no author.")
-    if _is_bot(user, login, ctx.bot_login):
-        return ignore(f"The comment on #{number} is by the bot {_show(login)}.")
+    if is_bot(user, login, ctx.bot_login):
+        return ignore(f"The comment on #{number} is by the bot {show(login)}.")
     parsed = commands.parse_command(comment.get("body"))
     if parsed is None:
         return ignore(f"The comment on #{number} is not a slash command.")
-    comment_id = _int(comment, "id")
+    comment_id = get_int(comment, "id")
     if comment_id is None:  # nothing to react to or to order commands by
         return ignore(f"The command comment on #{number} has no id.")
     base = Decision(
@@ -280,15 +233,7 @@ def _issue_comment(payload: Mapping[str, Any], ctx: _Context) -> Decision:
         actor=login,
         comment_id=comment_id,
     )
-    return _command_decision(base, parsed, f"{_show(login)} on #{number}")
-
-
-def _is_bot(user: Mapping[str, Any] | None, login: str, bot_login: str | None) -> bool:
-    if _str(user, "type") == "Bot" or login.lower().endswith("[bot]"):
-        return True
-    if not bot_login:
-        return False
-    return login.lower().removesuffix("[bot]") == bot_login.lower().removesuffix("[bot]")
+    return _command_decision(base, parsed, f"{show(login)} on #{number}")
 
 
 def _command_decision(
@@ -299,7 +244,7 @@ def _command_decision(
     if isinstance(parsed, commands.UnknownVerb):
         return replace(
             base,
-            reason=f"{who}: /{_show(parsed.word, 40)} is not a cml-bot command.",
+            reason=f"{who}: /{show(parsed.word, 40)} is not a cml-bot command.",
             problem=parsed.reply(),
         )
     if isinstance(parsed, commands.BadArguments):
@@ -320,96 +265,69 @@ def _command_decision(
 # --------------------------------------------------------------------------- push
 
 
-def _push(payload: Mapping[str, Any], ctx: _Context) -> Decision:
-    ref = _str(payload, "ref")
+def _push(payload: Mapping[str, object], ctx: _Context) -> Decision:
+    ref = get_str(payload, "ref")
     if ref is None:
         return ignore("The push payload has no ref.")
     if ref.startswith("refs/tags/"):
-        return ignore(f"Push of tag {_show(ref.removeprefix('refs/tags/'))}: nothing to deploy.")
+        return ignore(f"Push of tag {show(ref.removeprefix('refs/tags/'))}: nothing to deploy.")
     if not ref.startswith("refs/heads/"):
-        return ignore(f"Push to {_show(ref)}, which is not a branch.")
+        return ignore(f"Push to {show(ref)}, which is not a branch.")
     branch = ref.removeprefix("refs/heads/")
-    after = _str(payload, "after")
-    if _flag(payload, "deleted") or (after is not None and set(after) == {"0"}):
-        return ignore(f"Branch {_show(branch)} was deleted: nothing to deploy.")
+    after = get_str(payload, "after")
+    if get_flag(payload, "deleted") or (after is not None and set(after) == {"0"}):
+        return ignore(f"Branch {show(branch)} was deleted: nothing to deploy.")
     default = _default_branch(payload, ctx)
     if default is None:
-        return ignore(f"Push to {_show(branch)}, but the default branch is unknown.")
+        return ignore(f"Push to {show(branch)}, but the default branch is unknown.")
     if branch != default:
-        return ignore(f"Push to {_show(branch)}, not the default branch {_show(default)}.")
-    sha = _sha(after)
+        return ignore(f"Push to {show(branch)}, not the default branch {show(default)}.")
+    sha = full_sha(after)
     if sha is None:
-        return ignore(f"Push to {_show(branch)} without a valid `after` SHA.")
+        return ignore(f"Push to {show(branch)} without a valid `after` SHA.")
     return Decision(
         action="deploy",
-        reason=f"Push to the default branch {_show(branch)}: deploy {sha[:7]}.",
+        reason=f"Push to the default branch {show(branch)}: deploy {sha[:7]}.",
         sha=sha,
         base_ref=branch,
-        base_sha=_sha(_str(payload, "before")),
+        base_sha=full_sha(get_str(payload, "before")),
         head_ref=branch,
-        actor=_login(_map(payload, "sender")) or _str(_map(payload, "pusher"), "name"),
+        actor=login_of(get_map(payload, "sender")) or get_str(get_map(payload, "pusher"), "name"),
     )
 
 
 # --------------------------------------------------------------------------- workflow_dispatch
 
 
-def _workflow_dispatch(payload: Mapping[str, Any], ctx: _Context) -> Decision:
-    inputs = _map(payload, "inputs") or {}
-    verb = _input(inputs, "action")
+def _workflow_dispatch(payload: Mapping[str, object], ctx: _Context) -> Decision:
+    inputs = get_map(payload, "inputs") or {}
+    verb = get_input(inputs, "action")
+    choices = ", ".join(DISPATCH_ACTIONS)
     if not verb:
-        return ignore(
-            "workflow_dispatch without an `action` input: set it to "
-            + ", ".join(DISPATCH_ACTIONS)
-            + "."
-        )
+        return ignore(f"workflow_dispatch without an `action` input: set it to {choices}.")
     verb = verb.lower()
     if verb not in DISPATCH_ACTIONS:
-        return ignore(
-            f"workflow_dispatch input action={_show(verb)} is not one of "
-            + ", ".join(DISPATCH_ACTIONS)
-            + "."
-        )
-    pr, pr_problem = _dispatch_pr(inputs)
-    sha_text = _input(inputs, "sha")
-    if pr_problem:
-        return ignore(pr_problem)
-    if sha_text and not _SHORT_SHA_RE.fullmatch(sha_text):
-        return ignore(f"workflow_dispatch input sha={_show(sha_text)} is not a commit hash.")
-    ref = _str(payload, "ref")
+        return ignore(f"workflow_dispatch input action={show(verb)} is not one of {choices}.")
+    pr, pr_problem = dispatch_pr(inputs)
+    sha, sha_problem = dispatch_sha(inputs)
+    problem = pr_problem or sha_problem
+    if problem:
+        return ignore(problem)
+    ref = get_str(payload, "ref")
     base = Decision(
         action="ignore",
         reason="",
         pr=pr,
-        sha=sha_text.lower() if sha_text else None,
+        sha=sha,
         head_ref=ref.removeprefix("refs/heads/") if ref else None,
-        actor=_login(_map(payload, "sender")),
+        actor=login_of(get_map(payload, "sender")),
     )
-    target = f"#{pr}" if pr else (base.sha[:7] if base.sha else _show(base.head_ref or "the ref"))
+    target = f"#{pr}" if pr else (base.sha[:7] if base.sha else show(base.head_ref or "the ref"))
     if verb == "evaluate":
         return replace(base, action="evaluate", reason=f"Dispatched by hand: evaluate {target}.")
     if verb == "deploy":
         return replace(base, action="deploy", reason=f"Dispatched by hand: deploy {target}.")
-    return _dispatch_command(base, verb, _input(inputs, "args") or "", target)
-
-
-def _input(inputs: Mapping[str, Any], key: str) -> str | None:
-    value = inputs.get(key)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, str)):
-        return str(value).strip()
-    return None
-
-
-def _dispatch_pr(inputs: Mapping[str, Any]) -> tuple[int | None, str | None]:
-    text = _input(inputs, "pr")
-    if not text:
-        return None, None
-    digits = text.removeprefix("#")
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 9 or int(digits) < 1:
-        return None, f"workflow_dispatch input pr={_show(text)} is not a pull request number."
-    return int(digits), None
+    return _dispatch_command(base, verb, get_input(inputs, "args") or "", target)
 
 
 def _dispatch_command(base: Decision, verb: str, args: str, target: str) -> Decision:
@@ -419,7 +337,7 @@ def _dispatch_command(base: Decision, verb: str, args: str, target: str) -> Deci
     if not isinstance(parsed, commands.ParsedCommand):
         problems = parsed.problems if isinstance(parsed, commands.BadArguments) else ()
         detail = "; ".join(problems) or "cannot parse it"
-        return ignore(f"workflow_dispatch input args={_show(args)}: {_show(detail, 200)}")
+        return ignore(f"workflow_dispatch input args={show(args)}: {show(detail, 200)}")
     if verb == "retrain" and base.pr is None:
         return ignore("workflow_dispatch action=retrain needs the `pr` input.")
     return replace(
@@ -434,35 +352,35 @@ def _dispatch_command(base: Decision, verb: str, args: str, target: str) -> Deci
 # --------------------------------------------------------------------------- workflow_run
 
 
-def _workflow_run(payload: Mapping[str, Any], ctx: _Context) -> Decision:
-    run = _map(payload, "workflow_run")
+def _workflow_run(payload: Mapping[str, object], ctx: _Context) -> Decision:
+    run = get_map(payload, "workflow_run")
     if run is None:
         return ignore("The workflow_run payload has no workflow_run.")
-    name = _show(_str(run, "name") or "a workflow")
-    if _str(payload, "action") != "completed" or _str(run, "conclusion") != "success":
+    name = show(get_str(run, "name") or "a workflow")
+    if get_str(payload, "action") != "completed" or get_str(run, "conclusion") != "success":
         return ignore(f"Workflow run {name} has not completed successfully.")
-    trigger = _str(run, "event")
+    trigger = get_str(run, "event")
     if trigger != "push":
-        return ignore(f"Workflow run {name} was triggered by {_show(trigger)}, not a push.")
-    if not _same_repo(_map(run, "head_repository"), _map(payload, "repository")):
+        return ignore(f"Workflow run {name} was triggered by {show(trigger)}, not a push.")
+    if not same_repo(get_map(run, "head_repository"), get_map(payload, "repository")):
         return ignore(f"Workflow run {name} ran on another repository's code.")
-    branch, default = _str(run, "head_branch"), _default_branch(payload, ctx)
+    branch, default = get_str(run, "head_branch"), _default_branch(payload, ctx)
     if default is None or branch != default:
-        return ignore(f"Workflow run {name} ran on {_show(branch)}, not the default branch.")
-    sha = _sha(_str(run, "head_sha"))
+        return ignore(f"Workflow run {name} ran on {show(branch)}, not the default branch.")
+    sha = full_sha(get_str(run, "head_sha"))
     if sha is None:
         return ignore(f"Workflow run {name} has no valid head SHA.")
     return Decision(
         action="deploy",
-        reason=f"Workflow run {name} passed on {_show(branch)}: deploy {sha[:7]}.",
+        reason=f"Workflow run {name} passed on {show(branch)}: deploy {sha[:7]}.",
         sha=sha,
         base_ref=branch,
         head_ref=branch,
-        actor=_login(_map(payload, "sender")),
+        actor=login_of(get_map(payload, "sender")),
     )
 
 
-def _pull_request_target(payload: Mapping[str, Any], ctx: _Context) -> Decision:
+def _pull_request_target(payload: Mapping[str, object], ctx: _Context) -> Decision:
     return ignore(
         "cml-bot does not handle pull_request_target events: they would run pull-request code "
         "with the base repository's secrets; trigger it on pull_request instead."

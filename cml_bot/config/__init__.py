@@ -1,18 +1,19 @@
-"""``cml-bot.yaml``: the validated models (pydantic v2), loading with duplicate-key and
-field-path errors, ``--set`` overrides, and the generated reference (``python -m
-cml_bot.config.reference``).
+"""``cml-bot.yaml``, one module per job:
+
+* ``models``: the validated models (pydantic v2), their defaults, and :func:`parse_config`;
+* ``errors``: each validation problem as its field's path, the value and the fix;
+* ``loading``: reading the file (YAML errors with line and column) and ``--set`` overrides;
+* ``reference``: the generated reference (``python -m cml_bot.config.reference``).
 
 May import: ``core``, pydantic, PyYAML. Pure apart from reading the file it is given.
 """
 
+from cml_bot.config.loading import apply_overrides, load_config, parse_overrides
 from cml_bot.config.models import (
     CommandsSection,
     Config,
     Gate,
-    apply_overrides,
-    load_config,
     parse_config,
-    parse_overrides,
     permission_at_least,
 )
 

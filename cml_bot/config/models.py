@@ -1,17 +1,17 @@
-"""``cml-bot.yaml``: typed models, defaults, loading and validation with errors that say the fix.
+"""``cml-bot.yaml``: typed models, defaults, and validation of parsed YAML
+(:func:`parse_config`) with errors that say the fix (:mod:`cml_bot.config.errors`). Reading the
+file and ``--set`` overrides are in :mod:`cml_bot.config.loading`.
 
-Pure: reads the file it is given and nothing else (no environment, no adapters).
+Pure: no environment, no adapters, no files.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 import shlex
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from cml_bot import DEFAULT_CONFIG_FILE
+from cml_bot.config.errors import _FieldError, _or, describe
 from cml_bot.core import ConfigError
 from cml_bot.core import metrics as metrics
 
@@ -39,7 +40,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _argv(value: Any) -> Any:
+def _argv(value: object) -> object:
     """A command given as one string is split like a shell line (never run through a shell)."""
     if isinstance(value, str):
         try:
@@ -276,86 +277,7 @@ class Config(_Strict):
         return self.train.estimator or DEFAULT_ESTIMATORS[self.model.task]
 
 
-class _FieldError(ValueError):
-    def __init__(self, loc: tuple[Any, ...], value: Any, problem: str, fix: str):
-        super().__init__(problem)
-        self.loc, self.value, self.problem, self.fix = loc, value, problem, fix
-
-
-def _or(items: list[str] | tuple[str, ...]) -> str:
-    quoted = [f"'{i}'" for i in items]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class that owns the field at ``loc`` (for key suggestions)."""
-    model: Any = Config
-    for part in loc:
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return model
-        ann = field.annotation
-        model = (
-            ann
-            if isinstance(ann, type) and issubclass(ann, BaseModel)
-            else Gate
-            if part == "gates"
-            else None
-        )
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _describe(err: Any) -> str:
-    loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
-    kind, value = err["type"], err.get("input")
-    where = _path(loc)
-    if kind == "extra_forbidden":
-        owner = _model_at(loc[:-1])
-        known = list(owner.model_fields) if owner else []
-        hint = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-        fix = f"did you mean '{hint[0]}'?" if hint else f"allowed keys here: {', '.join(known)}"
-        return f"{where}: unknown key '{loc[-1]}'\n  fix: {fix}"
-    if kind == "missing":
-        return f"{where}: required but missing\n  fix: add `{loc[-1]}:` to {_path(loc[:-1])}"
-    if kind == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"{where}: {value!r} is not allowed\n  fix: use one of {expected}"
-    if kind == "value_error" and isinstance(err.get("ctx", {}).get("error"), _FieldError):
-        fe: _FieldError = err["ctx"]["error"]
-        return f"{_path(fe.loc)}: {fe.value!r} {fe.problem}\n  fix: {fe.fix}"
-    msg = err["msg"].removeprefix("Value error, ")
-    shown = "" if isinstance(value, dict) else f" (got {value!r})"
-    return f"{where}: {msg}{shown}\n  fix: {_FIXES.get(kind, 'correct the value in the config')}"
-
-
-_FIXES = {
-    "string_type": "write a string (quote it in YAML)",
-    "int_parsing": "write a whole number",
-    "int_type": "write a whole number",
-    "float_parsing": "write a number",
-    "float_type": "write a number",
-    "bool_parsing": "write true or false",
-    "list_type": "write a YAML list, e.g. [a, b]",
-    "dict_type": "write a mapping of key: value",
-    "model_type": "write a mapping of key: value",
-    "string_pattern_mismatch": "use letters, digits, '.', '_' or '-' (no spaces)",
-    "greater_than": "write a larger number",
-    "greater_than_equal": "write a larger number",
-    "less_than": "write a smaller number",
-    "less_than_equal": "write a smaller number",
-}
-
-
-def parse_config(data: Any, *, root: Path | None = None, source: str = "config") -> Config:
+def parse_config(data: object, *, root: Path | None = None, source: str = "config") -> Config:
     """Validate already-parsed YAML. Raises :class:`ConfigError` naming field, value and fix."""
     if data is None:
         data = {}
@@ -367,87 +289,13 @@ def parse_config(data: Any, *, root: Path | None = None, source: str = "config")
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(e) for e in exc.errors()]
+        lines = [describe(e, Config) for e in exc.errors()]
         raise ConfigError(
             f"{source} is invalid ({len(lines)} problem"
             f"{'s' if len(lines) > 1 else ''}):\n" + "\n".join(lines)
         ) from None
     cfg._root = root or Path.cwd()
     return cfg
-
-
-def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            f"config file not found: {path}",
-            fix="create it with `cml-bot init`, or pass --config PATH",
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(
-            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-            fix="fix the YAML syntax (indentation, quotes, colons)",
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text", fix="save the file as UTF-8") from None
-    cfg = parse_config(data, root=path.resolve().parent, source=str(path))
-    cfg._file_name = path.name
-    return cfg
-
-
-_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
-
-
-def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """``["n_estimators=300", "max_depth=null"]`` -> typed values (YAML scalars)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        key = key.strip()
-        if not sep or not _KEY_RE.match(key):
-            raise ConfigError(
-                f"override {pair!r} is not key=value",
-                fix="write it as name=value, e.g. n_estimators=300",
-            )
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        if isinstance(value, (dict, list)):
-            raise ConfigError(
-                f"override {key}: {raw!r} must be a single value",
-                fix="give a number, a string, true/false or null",
-            )
-        out[key] = value
-    return out
-
-
-def apply_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
-    """A new config with overrides applied. A bare key (``n_estimators``) means ``train.params``;
-    a dotted key (``evaluate.test_size``) names any field. The result is validated again."""
-    if not overrides:
-        return cfg
-    data = cfg.model_dump(exclude_defaults=False)
-    for key, value in overrides.items():
-        parts = key.split(".") if "." in key else ["train", "params", key]
-        node = data
-        for part in parts[:-1]:
-            if not isinstance(node.get(part), dict):
-                node[part] = {} if node.get(part) is None else node[part]
-                if not isinstance(node[part], dict):
-                    raise ConfigError(
-                        f"override {key}: {part} is not a section",
-                        fix="name a field inside a section, e.g. train.params.x=1",
-                    )
-            node = node[part]
-        node[parts[-1]] = value
-    new = parse_config(data, root=cfg.root, source="config with overrides")
-    new._file_name = cfg.file_name
-    return new
 
 
 def permission_at_least(have: str, need: str) -> bool:

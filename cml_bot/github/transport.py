@@ -33,7 +33,6 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +48,9 @@ from cml_bot.github.failures import (
     _classify,
     _Failure,
     _http_error,
-    _permission_fix,
     _transport_failure,
 )
+from cml_bot.github.messages import _exhausted_text, _fatal_text, _rate_limited_text
 
 log = logging.getLogger(__package__)  # "cml_bot.github", as for the whole adapter
 
@@ -65,8 +64,8 @@ _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 @dataclass(frozen=True)
 class _Response:
-    headers: Mapping[str, Any]
-    data: Any
+    headers: Mapping[str, object]
+    data: Any  # the JSON answer
 
 
 @dataclass(frozen=True)
@@ -145,11 +144,11 @@ class Transport:
     # ------------------------------------------------------------------ pagination
 
     def _paginate(
-        self, op: _Op, path: str, params: Mapping[str, Any] | None = None
+        self, op: _Op, path: str, params: Mapping[str, object] | None = None
     ) -> Iterator[Any]:
         """Items of every page, following the ``Link: rel="next"`` header (per_page=100)."""
         url: str | None = path
-        query: dict[str, Any] = {**(params or {}), "per_page": PER_PAGE}
+        query: dict[str, object] = {**(params or {}), "per_page": PER_PAGE}
         for page in range(1, MAX_PAGES + 1):
             if url is None:
                 return
@@ -161,12 +160,12 @@ class Transport:
 
     def _next_page(
         self,
-        headers: Mapping[str, Any],
+        headers: Mapping[str, object],
         path: str,
-        query: dict[str, Any],
+        query: dict[str, object],
         page: int,
         count: int,
-    ) -> tuple[str | None, dict[str, Any]]:
+    ) -> tuple[str | None, dict[str, object]]:
         link = headers.get("link")
         if link:
             match = _LINK_NEXT.search(str(link))
@@ -192,10 +191,10 @@ class Transport:
         verb: str,
         path: str,
         *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
+        params: Mapping[str, object] | None = None,
+        body: object = None,
         tolerate: frozenset[int] = frozenset(),
-        recover: Callable[[], Any] | None = None,
+        recover: Callable[[], object] | None = None,
     ) -> _Response | None:
         """One API operation with bounded retries. None when the final status is in ``tolerate``.
 
@@ -231,15 +230,23 @@ class Transport:
             self._sleep(wait)
             slept += wait
             if recover is not None and failure.kind == "transient":
-                adopted = recover()
-                if adopted is None and failure.pending:
-                    adopted, waited = self._await_pending(recover, self.max_wait - slept)
-                    slept += waited
+                adopted, waited = self._recover(recover, failure, self.max_wait - slept)
+                slept += waited
                 if adopted is not None:
                     return _Response({}, adopted)
         raise self._exhausted(op, verb, path, failure, attempt)
 
-    def _await_pending(self, recover: Callable[[], Any], budget: float) -> tuple[Any, float]:
+    def _recover(
+        self, recover: Callable[[], object], failure: _Failure, budget: float
+    ) -> tuple[object, float]:
+        """What a failed write created, if it was applied: looked up at once, then polled for
+        within ``budget`` seconds when the write may still land. Also the seconds slept."""
+        adopted = recover()
+        if adopted is None and failure.pending:
+            return self._await_pending(recover, budget)
+        return adopted, 0.0
+
+    def _await_pending(self, recover: Callable[[], object], budget: float) -> tuple[object, float]:
         """After a write timed out, look for it landing late before writing again.
 
         A timed-out request may still be applied by GitHub seconds later; writing again at once
@@ -260,7 +267,7 @@ class Transport:
         return None, waited
 
     def _attempt(
-        self, verb: str, path: str, params: Mapping[str, Any] | None, body: Any
+        self, verb: str, path: str, params: Mapping[str, object] | None, body: object
     ) -> _Response | _Failure:
         """One HTTP request, counted; a failure is returned as data for the retry loop."""
         self.api_calls += 1
@@ -278,7 +285,7 @@ class Transport:
         return _Response(headers or {}, data)
 
     def _transfer(
-        self, verb: str, path: str, params: Mapping[str, Any] | None, body: _Upload | _Download
+        self, verb: str, path: str, params: Mapping[str, object] | None, body: _Upload | _Download
     ) -> _Response | _Failure:
         """One raw-bytes request for :meth:`_attempt`, with the same failure classification."""
         requester = self._gh.requester
@@ -327,59 +334,17 @@ class Transport:
         return GitHubError(self._redact(message), fix=self._redact(fix))
 
     def _fatal(self, op: _Op, verb: str, path: str, failure: _Failure) -> GitHubError:
-        status, detail = failure.status, failure.detail
-        where = f"{verb} {path}"
-        if status == 401:
-            return self._error(
-                f"GitHub token rejected (HTTP 401, {detail}) trying to {op.what}",
-                "the token is missing, expired or revoked: check the `github-token` input "
-                "(default: secrets.GITHUB_TOKEN) and, on GitHub Enterprise Server, that `api_url` "
-                f"({self.api_url}) is the server that issued the token "
-                "(docs/troubleshooting.md#github-token-rejected)",
-            )
-        if status == 403 and "resource not accessible" in detail.lower():
-            return self._error(
-                f"GitHub refused to {op.what}: {detail} (HTTP 403, {where})",
-                _permission_fix(op.permission),
-            )
-        if status == 403:
-            return self._error(
-                f"GitHub refused to {op.what}: {detail} (HTTP 403, {where})",
-                "the token lacks access to this repository or action; "
-                + _permission_fix(op.permission),
-            )
-        if status == 404:
-            return self._error(
-                f"GitHub found nothing to {op.what} (HTTP 404, {where})",
-                f"check the repository ({self.repository}) and the number or SHA; a token "
-                "without access to a private repository also gets 404",
-            )
         return self._error(
-            f"GitHub answered HTTP {status} trying to {op.what} ({where}): {detail}",
-            "read GitHub's message above; it names the field it did not accept",
+            *_fatal_text(op, f"{verb} {path}", failure, self.api_url, self.repository)
         )
 
     def _exhausted(
         self, op: _Op, verb: str, path: str, failure: _Failure, attempts: int
     ) -> GitHubError:
-        last = f"HTTP {failure.status}" if failure.status else failure.detail
-        return self._error(
-            f"GitHub API failed to {op.what} ({verb} {path}) after {attempts} attempts; "
-            f"last error: {last}",
-            "GitHub may be having an incident (https://www.githubstatus.com): re-run the job "
-            f"later; if it keeps failing, check that `api_url` ({self.api_url}) is reachable "
-            "from the runner (docs/troubleshooting.md#github-api-failed-after-retries)",
-        )
+        return self._error(*_exhausted_text(op, f"{verb} {path}", failure, attempts, self.api_url))
 
     def _rate_limited(self, op: _Op, wait: float) -> GitHubError:
-        at = datetime.fromtimestamp(self._clock() + wait, tz=timezone.utc).strftime("%H:%M:%S")
-        return self._error(
-            f"GitHub rate limit: resets at {at} UTC (in {math.ceil(wait)} s); re-run the job then "
-            f"(while trying to {op.what})",
-            f"re-run the job after {at} UTC; cml-bot waits at most {self.max_wait:g} s. Busy "
-            "repositories can use a GitHub App token (higher limits) or a `concurrency:` group "
-            "so fewer runs overlap (docs/troubleshooting.md#rate-limits)",
-        )
+        return self._error(*_rate_limited_text(op, self._clock(), wait, self.max_wait))
 
 
 # ---------------------------------------------------------------------- helpers

@@ -7,18 +7,17 @@ import time
 import pytest
 
 from cml_bot.bot.commands import (
-    MAX_LINE,
     VERBS,
     BadArguments,
     ParsedCommand,
     UnknownVerb,
     check_retrain_args,
-    first_line,
     help_text,
     parse_command,
     parse_value,
     retrain_overrides,
 )
+from cml_bot.bot.comment_line import MAX_LINE, first_line
 from cml_bot.config.models import CommandSpec, CommandsSection
 
 # body -> (verb, args) of the command it must run

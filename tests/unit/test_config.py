@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cml_bot.config.models import (
+from cml_bot.config import (
     apply_overrides,
     load_config,
     parse_config,

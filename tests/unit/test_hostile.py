@@ -37,7 +37,7 @@ from cml_bot.compare.engine import (
     build_row,
     verdict_of,
 )
-from cml_bot.config.models import Gate, load_config, parse_config
+from cml_bot.config import Gate, load_config, parse_config
 from cml_bot.core.errors import ConfigError, DataError, PayloadError, TrainingError
 from cml_bot.ml.data import load_dataset
 from cml_bot.report.render import MARKER_PREFIX, ReportContext, render_report, report_marker

@@ -1,0 +1,258 @@
+"""Slash commands in Actions: :func:`cml_bot.bot.slash.handle` (authorize, acknowledge, pin the
+head, finish with 🚀 or 😕) wired to the flow on the PR head, the deploy of a merged PR and the
+rollback.
+
+The flow and the report (pandas, scipy, jinja2) are imported only once a command runs, so a
+refusal stays light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from cml_bot.app.actions_env import ActionResult, Runner, ScrubbingGitHub, github_client
+from cml_bot.core import CmlBotError, GitHubError
+from cml_bot.core import git as gitinfo
+
+if TYPE_CHECKING:
+    from cml_bot.app.local import Settings
+    from cml_bot.app.pr_flow import FlowInputs, FlowResult
+    from cml_bot.bot.commands import ParsedCommand
+    from cml_bot.bot.events import Decision
+    from cml_bot.bot.publish import Published
+    from cml_bot.bot.slash import CommandContext
+    from cml_bot.config import Config
+    from cml_bot.github import PullInfo
+
+
+@contextlib.contextmanager
+def head_tree(root: Path, sha: str, pr: int) -> Iterator[Path]:
+    """A worktree of the PR head ``sha``, fetched from ``refs/pull/N/head`` when not present."""
+    from cml_bot.ml import worktree
+
+    present = gitinfo.git(["cat-file", "-t", sha], root, check=False) == "commit"
+    if not present:
+        gitinfo.git(["fetch", "--no-tags", "--quiet", "origin", f"+refs/pull/{pr}/head"], root)
+    top = Path(gitinfo.git(["rev-parse", "--show-toplevel"], root))
+    rel = root.resolve().relative_to(top.resolve())
+    with worktree(root, sha) as tree:
+        yield tree / rel
+
+
+def handle_command(settings: Settings, runner: Runner, decision: Decision) -> ActionResult:
+    """A command decision: reply to one that cannot run (unknown verb, bad arguments), else run
+    it with :class:`CommandRunner`."""
+    from cml_bot.bot import commands as commands
+    from cml_bot.bot import runner as actions
+
+    gh = github_client(runner)
+    if gh is None:
+        raise GitHubError(
+            "slash commands need a GitHub token to reply",
+            fix="pass `github-token` to the action (or set GITHUB_TOKEN)",
+        )
+    if decision.command is None or decision.problem:  # unknown verb, bad arguments: run nothing
+        result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
+        gh.reply(_pr(decision), decision.problem or "That command was not understood.")
+        actions.set_outputs(result.outputs, settings.env)
+        return result
+    parsed = commands.ParsedCommand(verb=decision.command, args=dict(decision.args), raw="")
+    return CommandRunner(settings, runner, decision, gh).run(parsed)
+
+
+def _pr(decision: Decision) -> int:
+    # A comment's decision always names its PR; a dispatched /rollback may not (pr is None then).
+    return cast(int, decision.pr)
+
+
+class CommandRunner:
+    """One command on one pull request, with the callbacks :func:`cml_bot.bot.slash.handle`
+    calls: the flow on the PR head (``/retrain``, ``/evaluate``), the deploy of the merged PR
+    (``/deploy``) and the rollback (``/rollback``).
+
+    Errors raised by the callbacks reach the PR as slash.py's 😕 reply (through
+    :class:`~cml_bot.app.actions_env.ScrubbingGitHub`, which removes the secrets) and the log as
+    the re-raised error (scrubbed by :func:`~cml_bot.app.github_events.run_action`).
+    """
+
+    def __init__(
+        self, settings: Settings, runner: Runner, decision: Decision, gh: ScrubbingGitHub
+    ) -> None:
+        from cml_bot.app.local import load
+
+        self.settings, self.runner, self.decision, self.gh = settings, runner, decision, gh
+        self.env = settings.env
+        # the default branch's config: the PR cannot change who may do what
+        self.cfg: Config = load(settings)
+
+    def run(self, parsed: ParsedCommand) -> ActionResult:
+        """Hand the command to :func:`cml_bot.bot.slash.handle`; set the outputs; re-raise the
+        error it reported, if any."""
+        from cml_bot.bot import runner as actions
+        from cml_bot.bot import slash as slash
+
+        result = ActionResult(decision=self.decision, outputs={"verdict": "skipped"})
+        handled = slash.handle(self._context(), parsed)
+        self.settings.progress.say(
+            f"cml-bot: /{parsed.verb} by @{self.decision.actor}: {handled.outcome} "
+            f"({self.gh.api_calls} GitHub API calls)"
+        )
+        if handled.flow is not None:
+            from cml_bot.bot import publish as publish
+
+            result.flow, result.published = handled.flow, handled.published
+            result.outputs = publish.outputs(handled.flow, handled.published)
+        result.outputs["command-outcome"] = handled.outcome
+        actions.set_outputs(result.outputs, self.env)
+        if handled.error is not None:
+            raise handled.error
+        return result
+
+    def _context(self) -> CommandContext:
+        from cml_bot.bot import slash as slash
+
+        decision, root = self.decision, self.cfg.root
+        return slash.CommandContext(
+            cfg=self.cfg,
+            gh=self.gh,
+            pr=_pr(decision),
+            actor=decision.actor or "",
+            comment_id=cast(int, decision.comment_id),  # None only for dispatched commands
+            run_url=self.runner.run_url,
+            checkout=lambda sha, pr: head_tree(root, sha, pr),
+            execute=self._execute,
+            deploy=self._deploy_merged,
+            rollback=self._roll_back,
+            later_command=self._later_command,
+        )
+
+    def _later_command(self) -> str | None:
+        """A later /retrain or /evaluate on the PR (1 call: the comment list)."""
+        from cml_bot.bot import slash as slash
+
+        after = self.decision.comment_id
+        if not after:
+            return None
+        found = slash.later_command(self.gh.comments_after(_pr(self.decision), after), after)
+        return str(found.url) if found is not None else None
+
+    def _execute(
+        self, tree: Path, parsed: ParsedCommand, pull: PullInfo, notes: list[str]
+    ) -> tuple[FlowResult, Published]:
+        """``/retrain`` or ``/evaluate`` on the checked-out head: the flow, then the report."""
+        from cml_bot.bot import publish as publish
+        from cml_bot.config import load_config
+
+        head_cfg = load_config(tree / self.cfg.file_name)
+        done = self._run_flow(head_cfg, parsed, pull, notes)
+        publish.to_runner(done, self.env)
+        published = publish.to_pull_request(
+            done,
+            gh=self.gh,
+            model_name=head_cfg.model.name,
+            pr=pull.number,
+            sha=pull.head_sha,
+            run_url=self.runner.run_url,
+        )
+        return done, published
+
+    def _run_flow(
+        self, head_cfg: Config, parsed: ParsedCommand, pull: PullInfo, notes: list[str]
+    ) -> FlowResult:
+        """Train the head with the overrides (``/retrain``) or score its recorded candidate
+        again (``/evaluate``), and compare with the baseline."""
+        from cml_bot.app import pr_flow as flow
+        from cml_bot.app.local import DEFAULT_OUT, make_registry, make_tracker, now
+        from cml_bot.bot import commands as commands
+
+        overrides = commands.retrain_overrides(parsed.args) if parsed.verb == "retrain" else {}
+        tracker = make_tracker(head_cfg, self.env)
+        registry = make_registry(head_cfg, self.env, tracker)
+        out = self.settings.out_dir or self.cfg.root / DEFAULT_OUT
+        inputs = flow.FlowInputs(
+            overrides=overrides,
+            notes=notes,
+            run_url=self.runner.run_url,
+            base_ref=pull.base_sha,
+            git=gitinfo.GitInfo(sha=pull.head_sha, branch=pull.head_ref, pr=pull.number),
+            candidate_ref=pull.head_ref,
+        )
+        candidate = None
+        if parsed.verb == "evaluate":
+            from cml_bot.ml import recorded_candidate
+
+            progress = self.settings.progress
+            candidate = recorded_candidate(head_cfg, tracker, pull.head_sha, out, progress)
+        done = flow.run(
+            head_cfg,
+            inputs,
+            out_dir=out,
+            tracker=tracker,
+            registry=registry,
+            progress=self.settings.progress,
+            now=now(),
+            candidate=candidate,
+        )
+        return self._current(head_cfg, done, inputs, pull, out)
+
+    def _current(
+        self, head_cfg: Config, done: FlowResult, inputs: FlowInputs, pull: PullInfo, out: Path
+    ) -> FlowResult:
+        """``done``, or, when the head moved while it ran (1 call), its report again with a note
+        saying so instead of presenting it as current."""
+        from cml_bot.app import pr_flow as flow
+        from cml_bot.app.local import now
+        from cml_bot.bot import slash as slash
+
+        head = self.gh.pull(pull.number).head_sha
+        if head == pull.head_sha:
+            return done
+        inputs.notes.insert(0, slash.stale_note(pull.head_sha, head))
+        return flow.finish(
+            head_cfg,
+            done.candidate,
+            done.baseline,
+            inputs,
+            out_dir=out,
+            progress=self.settings.progress,
+            now=now(),
+        )
+
+    def _deploy_merged(self, pull: PullInfo) -> str:
+        """``/deploy``: the merged commit, checked out, through the deploy flow."""
+        from cml_bot.app import deploy as app_deploy
+        from cml_bot.app.local import Settings
+
+        sha = pull.merge_commit_sha or ""
+        with head_tree(self.cfg.root, sha, pull.number) as tree:
+            st = Settings(
+                config_path=tree / self.cfg.file_name,
+                env=self.env,
+                quiet=self.settings.quiet,
+                out_dir=self.settings.out_dir,
+            )
+            done = app_deploy.deploy(
+                st,
+                sha=sha,
+                pr=pull.number,
+                gh=self.gh,
+                pr_head=pull.head_sha,
+                run_url=self.runner.run_url,
+            )
+        if done.exit_code:
+            raise CmlBotError(
+                done.message,
+                fix="see the gate failures in the comment above",
+                exit_code=done.exit_code,
+            )
+        return str(done.message)
+
+    def _roll_back(self, to: str | None) -> str:
+        """``/rollback [vN]``, with the default branch's config."""
+        from cml_bot.app import deploy as app_deploy
+
+        rolled = app_deploy.rollback(self.settings, to, gh=self.gh, run_url=self.runner.run_url)
+        return str(rolled.message)
