@@ -125,7 +125,7 @@ def test_write_user_retrain_runs_on_the_head_and_updates_the_report(
     assert replies[0].startswith(f"Running `/retrain` for @alice on `{project['head'][:7]}`")
     report = replies[1]
     assert report.startswith("<!-- cml-bot:report model=tumor-classifier -->")
-    assert "Retrained with n\\_estimators=50 at the request of @alice." in report
+    assert "Retrained with n\\_estimators=50 at the request of @\u2060alice." in report
     assert result.flow.candidate.params["n_estimators"] == 50
     assert result.flow.candidate.params["max_depth"] == 3  # the PR head's config, not main's
     statuses = emu.state.statuses_for(project["head"])

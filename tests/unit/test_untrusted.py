@@ -93,7 +93,8 @@ def test_hostile_gate_text_is_escaped(tmp_path: Path) -> None:
     hostile["metrics"][0]["gates"][0]["message"] = "</details><img src=x> [click](http://e.vil)"
     text = render(read_result(artifact(tmp_path, hostile)), model_name="m", sha=SHA, run_url=None)
     assert "<img" not in text and "</details>" not in text
-    assert "\\[click\\](http://e.vil)" in text  # brackets escaped: shown as text, not a link
+    # brackets escaped and the URL made inert: shown as text, neither a link nor an autolink
+    assert "\\[click\\](http:\u2060//e.vil)" in text
 
 
 def test_oversized_and_linked_files_are_refused(tmp_path: Path) -> None:
