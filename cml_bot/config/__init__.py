@@ -2,13 +2,20 @@
 
 * ``models``: the validated models (pydantic v2), their defaults, and :func:`parse_config`;
 * ``errors``: each validation problem as its field's path, the value and the fix;
-* ``loading``: reading the file (YAML errors with line and column) and ``--set`` overrides;
+* ``loading``: reading the file (YAML errors with line and column, a key given twice with
+  both lines) and ``--set`` overrides;
 * ``reference``: the generated reference (``python -m cml_bot.config.reference``).
 
 May import: ``core``, pydantic, PyYAML. Pure apart from reading the file it is given.
 """
 
-from cml_bot.config.loading import apply_overrides, load_config, parse_overrides
+from cml_bot.config.loading import (
+    apply_overrides,
+    config_from_text,
+    load_config,
+    parse_overrides,
+    read_yaml,
+)
 from cml_bot.config.models import (
     CommandsSection,
     Config,
@@ -22,8 +29,10 @@ __all__ = [
     "Config",
     "Gate",
     "apply_overrides",
+    "config_from_text",
     "load_config",
     "parse_config",
     "parse_overrides",
     "permission_at_least",
+    "read_yaml",
 ]

@@ -19,6 +19,52 @@ from cml_bot.core import ConfigError
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error: PyYAML
+    keeps the last one silently, so `gates:` written twice would drop the first block."""
+
+
+def _mapping(loader: _UniqueKeys, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, str | int | float | bool) and key in seen:
+            raise _Duplicate(key, seen[key], line)
+        if isinstance(key, str | int | float | bool):
+            seen[key] = line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(key, first, second)
+        self.key, self.first, self.second = key, first, second
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """YAML text parsed safely, or a :class:`ConfigError` naming the line: bad syntax, or a key
+    given twice in one mapping (both lines named)."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 - a SafeLoader subclass
+    except _Duplicate as dup:
+        raise ConfigError(
+            f"{source}: the key '{dup.key}' is given twice, at line {dup.first} and line "
+            f"{dup.second}; YAML would silently keep only the second",
+            fix=f"merge the two '{dup.key}' entries into one",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(
+            f"{source}: not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+            fix="fix the YAML syntax (indentation, quotes, colons)",
+        ) from None
+
+
 def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
     path = Path(path)
     if not path.is_file():
@@ -27,18 +73,16 @@ def load_config(path: str | Path = DEFAULT_CONFIG_FILE) -> Config:
             fix="create it with `cml-bot init`, or pass --config PATH",
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(
-            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-            fix="fix the YAML syntax (indentation, quotes, colons)",
-        ) from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text", fix="save the file as UTF-8") from None
-    cfg = parse_config(data, root=path.resolve().parent, source=str(path))
-    cfg._file_name = path.name
+    return config_from_text(text, root=path.resolve().parent, source=str(path), name=path.name)
+
+
+def config_from_text(text: str, *, root: Path, source: str, name: str) -> Config:
+    """A config from its text (a file, or ``git show REF:PATH``); ``source`` names it in errors."""
+    cfg = parse_config(read_yaml(text, source), root=root, source=source)
+    cfg._file_name = name
     return cfg
 
 

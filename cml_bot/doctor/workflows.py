@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cml_bot.config import read_yaml
+from cml_bot.core import ConfigError
 from cml_bot.doctor.check import TROUBLE, Check
 
 LEVELS = {"none": 0, "read": 1, "write": 2}
@@ -91,10 +91,13 @@ def load_workflows(root: Path) -> tuple[list[Job], list[Check]]:
     problems: list[Check] = []
     for path in files:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            doc = read_yaml(path.read_text(encoding="utf-8"), path.name)
+        except ConfigError as exc:  # bad syntax, or a key given twice (GitHub refuses both)
+            problems.append(Check(f"workflow {path.name}", "fail", exc.message, exc.fix))
+            continue
+        except UnicodeDecodeError as exc:
             problems.append(
-                Check(f"workflow {path.name}", "fail", f"not valid YAML: {exc}", "fix the syntax")
+                Check(f"workflow {path.name}", "fail", f"not UTF-8: {exc}", "save it as UTF-8")
             )
             continue
         if not isinstance(doc, dict):

@@ -515,3 +515,13 @@ def test_what_init_writes_passes_the_concurrency_and_role_checks(tmp_path: Path)
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     assert failures(tmp_path) == []
+
+
+def test_a_workflow_with_a_key_given_twice_fails_with_both_lines(tmp_path: Path) -> None:
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "cml-bot.yml").write_text(
+        "name: cml-bot\non: pull_request\npermissions: {}\npermissions: write-all\njobs: {}\n"
+    )
+    bad = [c for c in doctor.check_workflows(tmp_path) if c.status == "fail"]
+    assert any("'permissions' is given twice, at line 3 and line 4" in c.detail for c in bad)

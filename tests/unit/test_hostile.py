@@ -522,7 +522,6 @@ def test_configs_of_every_wrong_type_raise_config_error_only(data: Any) -> None:
     [
         "model: [",
         "\tmodel: {name: m}",
-        "model: {name: m}\nmodel: {name: n}\ntrain: {data: x, target: y}",
         "- a\n- b",
         "model: !!python/object/apply:os.system ['id']",
         "&a [*a]",
@@ -539,6 +538,29 @@ def test_config_files_built_to_break_loading(tmp_path: Path, text: str) -> None:
         load_config(path)
     except ConfigError as exc:
         assert str(exc).strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        ("model: {name: m}\nmodel: {name: n}\ntrain: {data: x, target: y}", "model", (1, 2)),
+        (  # a relaxed gate written after the real one would silently win
+            "model: {name: m}\ntrain: {data: x, target: y}\ngates:\n  accuracy: {min: 0.9}\n"
+            "  accuracy: {min: 0.1}\n",
+            "accuracy",
+            (4, 5),
+        ),
+        ("model:\n  name: m\n  name: n\ntrain: {data: x, target: y}\n", "name", (2, 3)),
+    ],
+)
+def test_a_key_given_twice_is_an_error_naming_both_lines(
+    tmp_path: Path, text: str, key: str, lines: tuple[int, int]
+) -> None:
+    path = tmp_path / "cml-bot.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"'{key}' is given twice, at line {lines[0]} and line {lines[1]}" in str(caught.value)
 
 
 def test_config_file_that_is_not_utf8(tmp_path: Path) -> None:
