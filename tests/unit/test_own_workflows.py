@@ -37,6 +37,37 @@ def test_the_project_has_its_own_ci_workflow() -> None:
     assert "make lint" in text and "bash .ci/run" in text
 
 
+def test_ci_tests_the_lowest_supported_versions_on_the_oldest_python() -> None:
+    """The `lowest` job installs every runtime dependency at its floor (constraints/lowest.txt,
+    see test_dependency_floors.py) on the Python that requires-python names, and runs the unit
+    and integration tiers there."""
+    job = yaml.safe_load(WORKFLOWS[0].read_text(encoding="utf-8"))["jobs"]["lowest"]
+    oldest = re.search(
+        r'^requires-python = ">=(3\.\d+)"$',
+        (ROOT / "pyproject.toml").read_text(encoding="utf-8"),
+        re.M,
+    )
+    assert oldest is not None
+    setup = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/setup-python")]
+    assert [s["with"]["python-version"] for s in setup] == [oldest[1]]
+    runs = [str(s.get("run", "")) for s in job["steps"]]
+    assert (ROOT / "constraints" / "lowest.txt").is_file()
+    assert any(
+        re.search(r"pip install .*-c constraints/lowest\.txt", r) and "[dev]" in r for r in runs
+    ), runs
+    assert "python scripts/lowest_constraints.py --check" in runs
+    test_run = next(r for r in runs if "pytest" in r)
+    assert "tests/unit" in test_run and "tests/integration" in test_run
+    assert "tests/e2e" not in test_run
+
+
+def test_every_job_has_a_timeout() -> None:
+    for path in WORKFLOWS:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, job in doc["jobs"].items():
+            assert isinstance(job.get("timeout-minutes"), int), f"{path.name}: {name}"
+
+
 @pytest.mark.parametrize(("name", "doc"), documents(), ids=_ids)
 def test_every_action_is_pinned_to_a_commit_sha(name: str, doc: dict[str, Any]) -> None:
     for step in steps_of(doc):
