@@ -36,14 +36,19 @@ def _path(loc: Loc) -> str:
     return out or "(top level)"
 
 
+def _is_class(tp: object) -> typing.TypeGuard[type]:
+    """A real class: on Python 3.10 `list[str]` passes isinstance(_, type) but is none."""
+    return isinstance(tp, type) and typing.get_origin(tp) is None
+
+
 def _as_model(annotation: object) -> type[BaseModel] | None:
     """The model a field holds: the model itself, or the values' model of a mapping of them."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if _is_class(annotation) and issubclass(annotation, BaseModel):
         return annotation
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) is dict and len(args) == 2:
         value = args[1]
-        if isinstance(value, type) and issubclass(value, BaseModel):
+        if _is_class(value) and issubclass(value, BaseModel):
             return value  # gates: dict[str, Gate]
     return None
 

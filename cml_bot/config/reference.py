@@ -79,6 +79,7 @@ EXAMPLES: dict[str, str] = {
     "train.command": '["{python}", "train.py", "--out", "{output_dir}", "--params", '
     '"{params_json}"]',
     "train.timeout": "1800",
+    "train.env": "[HF_TOKEN]",
     "train.seed": "42",
     "evaluate.data": "data/test.csv",
     "evaluate.test_size": "0.3",
@@ -161,7 +162,8 @@ class Row:
 
 
 def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
+    # get_origin: on Python 3.10 `list[str]` passes isinstance(_, type) but is no class
+    return isinstance(tp, type) and typing.get_origin(tp) is None and issubclass(tp, BaseModel)
 
 
 def _type_name(tp: Any) -> str:
@@ -260,7 +262,7 @@ def rows(
                 meaning,
                 EXAMPLES.get(path, ""),
             )
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if _is_model(tp):
             yield from rows(tp, path + ".", value)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def leaf_paths(model: type[BaseModel] = Config, prefix: str = "") -> list[str]:
     out = []
     for name, info in model.model_fields.items():
         tp = info.annotation
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if isinstance(tp, type) and typing.get_origin(tp) is None and issubclass(tp, BaseModel):
             out += leaf_paths(tp, f"{prefix}{name}.")
         else:
             out.append(f"{prefix}{name}")
