@@ -87,14 +87,9 @@ def _publish(
 
     body = untrusted.render(result, model_name=cfg.model.name, sha=sha, run_url=run_url)
     sticky = gh.upsert_sticky(pr, report_marker(cfg.model.name), body)
-    state = publish.STATUS_STATES[result["verdict"]]
-    gh.set_status(
-        sha,
-        publish.status_context(cfg.model.name),
-        state,
-        f"{result['verdict']} (published from a fork's artifact)",
-        sticky.url,
-    )
+    # the fork's numbers are claims: shown, never certified (a claimed pass stays pending)
+    state, description = publish.fork_status(str(result["verdict"]))
+    gh.set_status(sha, publish.status_context(cfg.model.name), state, description, sticky.url)
     settings.progress.say(
         f"cml-bot: published the report of PR #{pr} ({sticky.action}); status {state}"
     )

@@ -24,6 +24,7 @@ from cml_bot.core import secret_values as secret_values  # re-exported, as scrub
 if TYPE_CHECKING:  # cml_bot.app.local and .config load pydantic: `cml-bot plan` needs neither
     from cml_bot.app.local import Settings
     from cml_bot.app.pr_flow import FlowResult
+    from cml_bot.app.trust import Trusted
     from cml_bot.bot.events import Decision
     from cml_bot.bot.publish import Published
     from cml_bot.config import Config
@@ -85,13 +86,14 @@ def _evaluate_pr(settings: Settings, runner: Runner, decision: Decision) -> Acti
     from cml_bot.bot import runner as actions
 
     env = settings.env
-    cfg = load(settings)
-    out = settings.out_dir or cfg.root / DEFAULT_OUT
-    result = _run_flow(settings, runner, decision, cfg, out)
+    own = load(settings)
+    out = settings.out_dir or own.root / DEFAULT_OUT
+    trusted = _trusted(own, decision, actions.read_event(env))
+    result = _run_flow(settings, runner, decision, trusted, out)
     publish.to_runner(result, env)
     # what a workflow_run job needs to publish this run's report (docs/workflows.md, forks)
     (out / "pr.json").write_text(json.dumps({"pr": decision.pr, "sha": decision.sha}) + "\n")
-    published = _publish(settings, runner, decision, result, cfg.model.name)
+    published = _publish(settings, runner, decision, result, trusted.cfg.model.name)
     if published.skipped:
         actions.warning(published.skipped, title="cml-bot did not post to the PR", env=env)
     outs = publish.outputs(result, published)
@@ -99,12 +101,24 @@ def _evaluate_pr(settings: Settings, runner: Runner, decision: Decision) -> Acti
     return ActionResult(decision=decision, flow=result, published=published, outputs=outs)
 
 
+def _trusted(own: Config, decision: Decision, payload: Mapping[str, object]) -> Trusted:
+    """The PR's config judged by the default branch's privileged settings (app.trust)."""
+    from cml_bot.app import trust
+    from cml_bot.bot.payload import get_map, get_str
+
+    default = get_str(get_map(payload, "repository"), "default_branch")
+    base = (decision.base_ref, decision.base_sha)
+    trusted, branch = trust.default_branch_config(own, default, base)
+    return trust.apply(own, trusted, branch)
+
+
 def _run_flow(
-    settings: Settings, runner: Runner, decision: Decision, cfg: Config, out: Path
+    settings: Settings, runner: Runner, decision: Decision, trusted: Trusted, out: Path
 ) -> FlowResult:
     from cml_bot.app import pr_flow as flow
     from cml_bot.app.local import make_registry, make_tracker, now, param_overrides
 
+    cfg = trusted.cfg  # the tracking server, the registry and the gates of the default branch
     tracker = make_tracker(cfg, settings.env)
     registry = make_registry(cfg, settings.env, tracker)
     git = gitinfo.GitInfo(sha=decision.sha, branch=decision.head_ref, pr=decision.pr)
@@ -114,6 +128,9 @@ def _run_flow(
         base_ref=decision.base_sha,
         run_url=runner.run_url,
         candidate_ref=decision.head_ref or "",
+        notes=list(trusted.notes),
+        gates_from=trusted.source,
+        own_gates=trusted.own_gates,
     )
     return flow.run(
         cfg,

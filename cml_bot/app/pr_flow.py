@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cml_bot import ml as bl
-from cml_bot.compare import Comparison, ModelIdentity, compare, result_json
-from cml_bot.config import Config
+from cml_bot.compare import Comparison, ModelIdentity, compare, regate, result_json
+from cml_bot.config import Config, Gate
 from cml_bot.core import Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import Outcome, train_candidate
@@ -40,6 +40,7 @@ class FlowResult:
     baseline: bl.Baseline
     report_path: Path
     result_path: Path
+    gates_from: str = ""  # the branch whose gates decided the verdict ("": the run's own)
 
     @property
     def verdict(self) -> str:
@@ -57,6 +58,8 @@ class FlowInputs:
     notes: list[str] = field(default_factory=list)  # extra report notes (who asked, staleness)
     run_url: str | None = None  # the workflow run
     candidate_ref: str = ""  # the PR branch, for the report
+    gates_from: str = ""  # the default branch whose gates the config carries ("": its own)
+    own_gates: dict[str, Gate] | None = None  # the pull request's own gates, when they differ
 
 
 def identity(
@@ -152,8 +155,11 @@ def finish(
     """Compare, render, and write ``report.md`` and ``result.json``."""
     with progress.step("comparing with paired statistics"):
         comparison = _compare(cfg, candidate, base)
+    own = regate(comparison, inputs.own_gates) if inputs.own_gates is not None else None
     cand_id, base_id = _identities(candidate, base, inputs)
     ctx = _report_context(cfg, base, inputs, cand_id, base_id, now)
+    if own is not None:
+        ctx.notes.append(_own_gates_note(comparison.verdict, own.verdict, inputs.gates_from))
     with progress.step("rendering the report"):
         text = render_report(
             comparison,
@@ -170,6 +176,8 @@ def finish(
         generated_at=now.isoformat(),
         model_uri=candidate.run.model_uri if candidate.run else None,
     )
+    result["gates_from"] = inputs.gates_from or None
+    result["own_gates_verdict"] = own.verdict if own is not None else None
     report_path, result_path = _write(out_dir, text, result)
     return FlowResult(
         comparison=comparison,
@@ -179,6 +187,14 @@ def finish(
         baseline=base,
         report_path=report_path,
         result_path=result_path,
+        gates_from=inputs.gates_from,
+    )
+
+
+def _own_gates_note(verdict: str, own: str, branch: str) -> str:
+    return (
+        f"This pull request changes the gates. The status uses the gates of {branch}: "
+        f"{verdict}. With the pull request's own gates the verdict would be: {own}."
     )
 
 

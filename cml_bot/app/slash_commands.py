@@ -20,6 +20,7 @@ from cml_bot.core import git as gitinfo
 if TYPE_CHECKING:
     from cml_bot.app.local import Settings
     from cml_bot.app.pr_flow import FlowInputs, FlowResult
+    from cml_bot.app.trust import Trusted
     from cml_bot.bot.commands import ParsedCommand
     from cml_bot.bot.events import Decision
     from cml_bot.bot.publish import Published
@@ -87,6 +88,7 @@ class CommandRunner:
         self.env = settings.env
         # the default branch's config: the PR cannot change who may do what
         self.cfg: Config = load(settings)
+        self._trusted: Trusted | None = None
 
     def run(self, parsed: ParsedCommand) -> ActionResult:
         """Hand the command to :func:`cml_bot.bot.slash.handle`; set the outputs; re-raise the
@@ -136,17 +138,32 @@ class CommandRunner:
         after = self.decision.comment_id
         if not after:
             return None
-        found = slash.later_command(self.gh.comments_after(_pr(self.decision), after), after)
+        comments = self.gh.comments_after(_pr(self.decision), after)
+        found = slash.later_command(comments, after, self._may_run)
         return str(found.url) if found is not None else None
+
+    def _may_run(self, login: str, verb: str) -> bool:
+        """The rule the command itself applies (1 permission call per later command asked):
+        only a command its author may run can supersede, so nobody cancels someone else's."""
+        from cml_bot.bot import slash as slash
+
+        level = self.gh.permission(login)
+        return slash.authorize(self.cfg, verb, login, level, fork=self.decision.fork) is None
 
     def _execute(
         self, tree: Path, parsed: ParsedCommand, pull: PullInfo, notes: list[str]
     ) -> tuple[FlowResult, Published]:
         """``/retrain`` or ``/evaluate`` on the checked-out head: the flow, then the report."""
+        from cml_bot.app import trust
         from cml_bot.bot import publish as publish
         from cml_bot.config import load_config
 
-        head_cfg = load_config(tree / self.cfg.file_name)
+        # the head's own config, judged by the default branch's (this checkout's) privileged
+        # settings: gates, baseline, tracking server and registry, deploy, train.env
+        trusted = trust.apply(load_config(tree / self.cfg.file_name), self.cfg, self._branch())
+        head_cfg = trusted.cfg
+        notes = [*notes, *trusted.notes]
+        self._trusted = trusted
         done = self._run_flow(head_cfg, parsed, pull, notes)
         publish.to_runner(done, self.env)
         published = publish.to_pull_request(
@@ -172,9 +189,12 @@ class CommandRunner:
         tracker = make_tracker(head_cfg, self.env)
         registry = make_registry(head_cfg, self.env, tracker)
         out = self.settings.out_dir or self.cfg.root / DEFAULT_OUT
+        trusted = self._trusted
         inputs = flow.FlowInputs(
             overrides=overrides,
             notes=notes,
+            gates_from=trusted.source if trusted else "",
+            own_gates=trusted.own_gates if trusted else None,
             run_url=self.runner.run_url,
             base_ref=pull.base_sha,
             git=gitinfo.GitInfo(sha=pull.head_sha, branch=pull.head_ref, pr=pull.number),
@@ -221,12 +241,22 @@ class CommandRunner:
             now=now(),
         )
 
+    def _branch(self) -> str:
+        """The repository's default branch, as the event names it (this job runs on it)."""
+        from cml_bot.bot import runner as actions
+        from cml_bot.bot.payload import get_map, get_str
+
+        repo = get_map(actions.read_event(self.env), "repository")
+        return get_str(repo, "default_branch") or "the default branch"
+
     def _deploy_merged(self, pull: PullInfo) -> str:
-        """``/deploy``: the merged commit, checked out, through the deploy flow."""
+        """``/deploy``: the merge commit of a pull request merged into the default branch (this
+        job's checkout), checked out, through the deploy flow with that commit's config."""
         from cml_bot.app import deploy as app_deploy
         from cml_bot.app.local import Settings
 
         sha = pull.merge_commit_sha or ""
+        _require_on_default_branch(self.cfg.root, pull, sha, self._branch())
         with head_tree(self.cfg.root, sha, pull.number) as tree:
             st = Settings(
                 config_path=tree / self.cfg.file_name,
@@ -256,3 +286,17 @@ class CommandRunner:
 
         rolled = app_deploy.rollback(self.settings, to, gh=self.gh, run_url=self.runner.run_url)
         return str(rolled.message)
+
+
+def _require_on_default_branch(root: Path, pull: PullInfo, sha: str, branch: str) -> None:
+    """A pull request merged into another branch is not deployed from a comment: only a merge
+    commit in the default branch's history (this checkout's HEAD) is."""
+    from cml_bot.app.deploy import is_ancestor
+
+    if pull.base_ref != branch or not sha or not is_ancestor(root)(sha, "HEAD"):
+        raise CmlBotError(
+            f"pull request #{pull.number} was merged into {pull.base_ref}, not into {branch}: "
+            "only merge commits on the default branch are deployed",
+            fix=f"merge the change into {branch}; its deploy workflow (or /deploy on that "
+            "pull request) deploys it",
+        )

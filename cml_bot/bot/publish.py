@@ -21,18 +21,42 @@ class Published:
     skipped: str | None = None  # why nothing was written to the PR
 
 
+# A fork's numbers come from code nobody trusted: they are shown, never certified.
+FORK_STATES = {"pass": "pending", "no-baseline": "pending", "fail": "failure"}
+
+
+def fork_status(claimed: str) -> tuple[str, str]:
+    """The commit status for a fork's artifact that claims ``claimed``: never ``success``.
+
+    A claimed pass stays ``pending`` until a maintainer verifies it (a maintain-level
+    ``/evaluate`` trains the fork's code with no token and no secrets); a claimed failure is
+    shown as one (a fork gains nothing by failing itself)."""
+    state = FORK_STATES.get(claimed, "pending")
+    if state == "failure":
+        return state, "fail (claimed by the fork's own run; unverified)"
+    return state, (
+        f"unverified: the fork's run claims {claimed}; a maintainer comments /evaluate to verify"
+    )[:140]
+
+
 def status_context(model_name: str) -> str:
     return f"cml-bot/{model_name}"
 
 
 def status_description(result: Any) -> str:
+    """One line for the commit status, naming whose gates decided it (GitHub keeps 140
+    characters)."""
     cmp = result.comparison
+    source = getattr(result, "gates_from", "")
+    whose = f" (gates of {source})" if source else ""
     if cmp.verdict == "fail":
         names = ", ".join(dict.fromkeys(g.metric for g in cmp.failed_gates))
-        return f"{len(cmp.failed_gates)} gate(s) failed: {names}"
-    if cmp.verdict == "no-baseline":
-        return "No baseline to compare with; absolute gates passed"
-    return f"All gates passed against {result.baseline.label}"
+        text = f"{len(cmp.failed_gates)} gate(s) failed{whose}: {names}"
+    elif cmp.verdict == "no-baseline":
+        text = f"No baseline to compare with; absolute gates passed{whose}"
+    else:
+        text = f"All gates passed{whose} against {result.baseline.label}"
+    return text if len(text) <= 140 else text[:139] + "…"
 
 
 def outputs(result: Any, published: Published | None) -> dict[str, Any]:

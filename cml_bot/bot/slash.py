@@ -79,21 +79,32 @@ def check_args(cfg: Config, parsed: cmd.ParsedCommand, head_sha: str) -> str | N
     return None
 
 
-def later_command(comments: Iterable[Any], after_id: int) -> Any | None:
+def later_command(
+    comments: Iterable[Any],
+    after_id: int,
+    may_run: Callable[[str, str], bool] = lambda login, verb: True,
+) -> Any | None:
     """The newest comment after ``after_id`` whose first line is a well-formed ``/retrain`` or
-    ``/evaluate`` by a person (not a ``[bot]`` login), or None.
+    ``/evaluate`` by a person (not a ``[bot]`` login) who may run it, or None.
 
-    ``comments`` need ``id``, ``login`` and ``body``. Comment ids grow with time on GitHub.
+    ``may_run(login, verb)`` asks the same permission rule as the command itself, so a reader's
+    ``/evaluate`` cannot supersede (and so cancel) a maintainer's ``/retrain``; it is asked
+    newest first and only until one comment qualifies. ``comments`` need ``id``, ``login`` and
+    ``body``. Comment ids grow with time on GitHub.
     """
-    later = [
-        c
-        for c in comments
-        if c.id > after_id
-        and not str(c.login).lower().endswith("[bot]")
-        and isinstance(parsed := cmd.parse_command(c.body), cmd.ParsedCommand)
-        and parsed.verb in SUPERSEDABLE
-    ]
-    return max(later, key=lambda c: c.id, default=None)
+    later = sorted(
+        (
+            (c, parsed.verb)
+            for c in comments
+            if c.id > after_id
+            and not str(c.login).lower().endswith("[bot]")
+            and isinstance(parsed := cmd.parse_command(c.body), cmd.ParsedCommand)
+            and parsed.verb in SUPERSEDABLE
+        ),
+        key=lambda pair: pair[0].id,
+        reverse=True,
+    )
+    return next((c for c, verb in later if may_run(str(c.login), verb)), None)
 
 
 def superseded_reply(verb: str, actor: str, url: str) -> str:

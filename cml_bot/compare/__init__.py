@@ -4,7 +4,7 @@ confusion matrices, and ``result.json``.
 May import: ``core``, ``config``, ``stats``, numpy. Pure.
 """
 
-from cml_bot.compare.engine import compare
+from cml_bot.compare.engine import compare, regate
 from cml_bot.compare.formatting import fmt_ci, fmt_signed, fmt_threshold, fmt_value, scale_decimals
 from cml_bot.compare.results import (
     Comparison,
@@ -28,6 +28,7 @@ __all__ = [
     "fmt_signed",
     "fmt_threshold",
     "fmt_value",
+    "regate",
     "result_json",
     "scale_decimals",
 ]

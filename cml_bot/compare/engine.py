@@ -23,6 +23,7 @@ confusion matrices, label mismatches) and :mod:`cml_bot.compare.formatting` (num
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -163,6 +164,26 @@ def compare(
         confidence=confidence,
         task=task,
         baseline_problem=al.problem,
+    )
+
+
+def regate(cmp: Comparison, gates: Mapping[str, Gate]) -> Comparison:
+    """The same comparison judged by other gates; the statistics are not computed again.
+
+    What a pull request's own gates would have said, next to the default branch's (which decide
+    the status). A gated metric the comparison has no row for is named in a note."""
+    rows = [build_row(r.metric, r.candidate, r.delta, gates.get(r.metric)) for r in cmp.rows]
+    known = {r.metric for r in cmp.rows}
+    missing = [m for m in gates if m not in known]
+    notes = [*cmp.notes]
+    if missing:
+        notes.append(f"Not computed, so not gated: {', '.join(missing)}.")
+    return dataclasses.replace(
+        cmp,
+        rows=rows,
+        verdict=verdict_of(rows, cmp.baseline_present),
+        failed_gates=[g for r in rows for g in r.gates if g.passed is False],
+        notes=notes,
     )
 
 

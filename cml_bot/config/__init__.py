@@ -4,6 +4,7 @@
 * ``errors``: each validation problem as its field's path, the value and the fix;
 * ``loading``: reading the file (YAML errors with line and column, a key given twice with
   both lines) and ``--set`` overrides;
+* ``trusted``: the privileged settings a pull request may not choose for itself;
 * ``reference``: the generated reference (``python -m cml_bot.config.reference``).
 
 May import: ``core``, pydantic, PyYAML. Pure apart from reading the file it is given.
@@ -23,8 +24,10 @@ from cml_bot.config.models import (
     parse_config,
     permission_at_least,
 )
+from cml_bot.config.trusted import PRIVILEGED, with_trusted
 
 __all__ = [
+    "PRIVILEGED",
     "CommandsSection",
     "Config",
     "Gate",
@@ -35,4 +38,5 @@ __all__ = [
     "parse_overrides",
     "permission_at_least",
     "read_yaml",
+    "with_trusted",
 ]

@@ -90,6 +90,13 @@ class TrainSection(_Strict):
         "{output_dir}, {eval_data}, {params_json}, {seed}.",
     )
     timeout: int = Field(3600, gt=0, description="Seconds before the training command is stopped.")
+    env: list[str] = Field(
+        default_factory=list,
+        description="Environment variables the training command may see although they are "
+        "named like credentials (e.g. `HF_TOKEN`); every other token, password, key and the "
+        "GitHub and MLflow credentials are withheld from training. Privileged: read from the "
+        "default branch's config.",
+    )
     seed: int = Field(
         0, ge=0, description="Random seed for the split, the estimator and the statistics."
     )

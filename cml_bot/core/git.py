@@ -56,3 +56,21 @@ def read(cwd: Path) -> GitInfo:
     branch = git(["rev-parse", "--abbrev-ref", "HEAD"], cwd, check=False) or None
     dirty = bool(git(["status", "--porcelain", "--untracked-files=no"], cwd, check=False))
     return GitInfo(sha=sha, branch=None if branch == "HEAD" else branch, dirty=dirty)
+
+
+def file_at(root: Path, ref: str, path: str) -> str | None:
+    """The text of ``path`` (relative to the repository root) at commit ``ref``; None when
+    that commit has no such file. A ``ref`` git does not know raises (with the fetch fix)."""
+    if not git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root, check=False):
+        raise CmlBotError(
+            f"git does not know {ref} in {root}",
+            fix="fetch it (actions/checkout with fetch-depth: 0; "
+            "docs/troubleshooting.md#shallow-checkout)",
+            exit_code=EXIT_CONFIG,
+        )
+    if not git(["ls-tree", "--name-only", ref, "--", path], root, check=False):
+        return None
+    done = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=root, capture_output=True, text=True, check=True
+    )
+    return done.stdout

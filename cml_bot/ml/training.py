@@ -228,7 +228,7 @@ def train_command(
     }
     argv = [_expand(a, values) for a in cfg.train.command]
     env = {  # pull-request code: no token, no credential (docs/reliability.md, security)
-        **untrusted_env(os.environ),
+        **untrusted_env(os.environ, cfg.train.env),
         "CML_BOT_OUTPUT_DIR": values["output_dir"],
         "CML_BOT_PARAMS": params_json,
         "CML_BOT_SEED": values["seed"],

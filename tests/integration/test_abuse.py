@@ -191,8 +191,9 @@ def test_a_queued_retrain_overtaken_by_a_later_command_replies_once_and_does_not
     assert reactions(emu, first) == [] and st.statuses_for(project["head"]) == []
     assert result.flow is None and not (tmp_path / "out").exists()
     calls = [f"{r.method} {r.path}" for r in st.requests[before:]]
-    # permission, pull, the comment list (the rule's one extra call), who am I, the reply
-    assert len(calls) == 5, calls
+    # permission, pull, the comment list and the later author's permission (the rule's two
+    # extra calls), who am I, the reply
+    assert len(calls) == 6, calls
     assert commands.parse_command(reply.body) is None
 
 
@@ -233,6 +234,17 @@ def test_evaluate_is_superseded_by_a_later_retrain(
     assert f"#issuecomment-{later.id}" in reply.body
 
 
+def test_a_readers_later_command_does_not_supersede_a_writers(
+    emu: Emulator, project: dict[str, Any], tmp_path: Path
+) -> None:
+    """bob (read) may not /evaluate; his comment after alice's /retrain must not cancel it."""
+    first = emu.state.seed_comment(PR, "/retrain max_depth=4", user="alice")
+    emu.state.seed_comment(PR, "/evaluate", user="bob")
+    result = run(emu, project, tmp_path, event_for(first))
+    assert result.outputs["command-outcome"] == "done"
+    assert not [c for c in bot_comments(emu) if "superseded" in c.body]
+
+
 def test_twenty_retrains_from_one_user_train_once(
     emu: Emulator, project: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -248,7 +260,7 @@ def test_twenty_retrains_from_one_user_train_once(
         result = run(emu, project, tmp_path / str(i), event_for(comment))
         outcomes.append(result.outputs["command-outcome"])
         if i < len(seeded) - 1:
-            assert len(emu.state.requests) - before == 5  # cheap: no training, no reaction
+            assert len(emu.state.requests) - before == 6  # cheap: no training, no reaction
     assert outcomes == ["superseded"] * 19 + ["done"]
     superseded = [c for c in bot_comments(emu) if "superseded by" in c.body]
     assert len(superseded) == 19

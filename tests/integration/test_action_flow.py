@@ -3,9 +3,12 @@ GitHub's real pull_request example as the event (the e2e tier runs the same thro
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import http.server
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,22 +164,91 @@ def test_first_run_posts_one_comment_and_one_status_then_edits_in_place(
     assert not any(c.startswith("POST") and c.endswith("/comments") for c in calls)
 
 
+@contextlib.contextmanager
+def default_branch_gate(repo: Path, gate: str, *, pr_gate: str | None = None) -> Iterator[None]:
+    """``main`` moves to a commit whose accuracy gate is ``gate``; the PR's checkout (HEAD,
+    detached at the PR head) keeps its own config, or writes ``pr_gate`` into it."""
+    cfg = repo / "cml-bot.yaml"
+    original, head = cfg.read_text(), git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-q", "main")
+    cfg.write_text(original.replace("accuracy: {min: 0.85}", f"accuracy: {gate}"))
+    git(repo, "commit", "-qam", "the team's gate")
+    git(repo, "checkout", "-q", "--detach", head)
+    if pr_gate is not None:
+        cfg.write_text(original.replace("accuracy: {min: 0.85}", f"accuracy: {pr_gate}"))
+    try:
+        yield
+    finally:
+        git(repo, "checkout", "-q", "--", "cml-bot.yaml")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "reset", "-q", "--hard", head)
+
+
 def test_failing_gate_sets_failure_status_and_exit_1(
     project: dict[str, Any], emu: Emulator, tmp_path: Path
 ) -> None:
-    cfg = project["repo"] / "cml-bot.yaml"
-    original = cfg.read_text()
-    cfg.write_text(original.replace("accuracy: {min: 0.85}", "accuracy: {min: 0.999}"))
-    try:
+    with default_branch_gate(project["repo"], "{min: 0.999}"):
         result, outputs, _ = run(project, emu, tmp_path, pr_event(project))
-    finally:
-        cfg.write_text(original)
     assert result.exit_code == 1
     assert outputs["verdict"] == "fail"
     (status,) = emu.state.statuses_for(project["head"])
     assert status.state == "failure" and "accuracy" in status.description
+    assert "(gates of main)" in status.description
     assert "::error title=cml-bot gate failed%3A accuracy::" in result.output
     assert len(emu.state.comments_on(PR)) == 1
+
+
+def test_a_pr_that_relaxes_its_own_gate_still_fails_on_the_default_branchs(
+    project: dict[str, Any], emu: Emulator, tmp_path: Path
+) -> None:
+    """The attack: main requires accuracy >= 0.999, which this model misses; the PR's own
+    cml-bot.yaml lowers the bar to 0.5. The required status must stay red."""
+    with default_branch_gate(project["repo"], "{min: 0.999}", pr_gate="{min: 0.5}"):
+        result, outputs, _ = run(project, emu, tmp_path, pr_event(project))
+    assert result.exit_code == 1 and outputs["verdict"] == "fail"
+    (status,) = emu.state.statuses_for(project["head"])
+    assert status.state == "failure" and "(gates of main)" in status.description
+    (comment,) = emu.state.comments_on(PR)
+    assert "This pull request changes the gates" in comment.body
+    assert "With the pull request's own gates the verdict would be: pass" in comment.body
+    result_json = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert (result_json["gates_from"], result_json["own_gates_verdict"]) == ("main", "pass")
+
+
+def test_a_pr_cannot_point_the_run_at_its_own_tracking_server(
+    project: dict[str, Any], emu: Emulator, tmp_path: Path
+) -> None:
+    """registry.tracking_uri is privileged: the PR's value is ignored and named in the report.
+    A trap server on 127.0.0.1 records whatever would have been sent to it (the team's MLflow
+    credentials, with the old code): nothing arrives."""
+    hits: list[str] = []
+
+    class Trap(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(f"{self.command} {self.path} {self.headers.get('Authorization')}")
+            self.send_response(500)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    trap = f"http://127.0.0.1:{server.server_address[1]}"
+    cfg = project["repo"] / "cml-bot.yaml"
+    original = cfg.read_text()
+    cfg.write_text(original + f"registry:\n  tracking_uri: {trap}\n")
+    try:
+        result, _, _ = run(project, emu, tmp_path, pr_event(project))
+    finally:
+        cfg.write_text(original)
+        server.shutdown()
+    assert hits == []
+    assert result.exit_code == 0, result.output
+    (comment,) = emu.state.comments_on(PR)
+    assert "registry and tracking server" in comment.body
 
 
 def test_fork_pr_writes_nothing_to_github_and_says_why(
@@ -263,6 +335,27 @@ def test_fork_artifact_is_published_by_the_trusted_job(
     assert "(from a fork)" in comment.body and comment.body.startswith("<!-- cml-bot:report")
     (status,) = emu.state.statuses_for(project["head"])
     assert status.context == "cml-bot/tumor-classifier"
+    # the fork's run claims a pass; a claim is never a green required check
+    assert json.loads((artifact / "result.json").read_text())["verdict"] == "pass"
+    assert status.state == "pending" and "unverified" in status.description
+
+
+def test_a_fork_artifact_claiming_a_pass_never_sets_success(
+    project: dict[str, Any], emu: Emulator, tmp_path: Path
+) -> None:
+    """The attack: a fork edits its own result.json to claim every gate passed."""
+    (tmp_path / "art").mkdir()
+    (tmp_path / "art" / "pr.json").write_text(json.dumps({"pr": PR, "sha": project["head"]}))
+    claim = {"verdict": "pass", "metrics": [], "failed_gates": []}
+    (tmp_path / "art" / "result.json").write_text(json.dumps(claim))
+    env = publish_env(emu, tmp_path, project["head"])
+    cfg = str(project["repo"] / "cml-bot.yaml")
+    done = CliRunner().invoke(
+        main, ["publish", "-c", cfg, "--artifact", str(tmp_path / "art")], env=env
+    )
+    assert done.exit_code == 0, done.output
+    states = [s.state for s in emu.state.statuses_for(project["head"])]
+    assert states == ["pending"] and "success" not in states
 
 
 def test_fork_artifact_for_another_commit_is_refused(

@@ -258,3 +258,43 @@ def test_head_moving_during_the_run_marks_the_report_stale(
     assert "Stale: this report is for" in report and "fffffff" in report
     assert result.outputs["command-outcome"] == "done"
     assert reactions(emu, cid) == ["eyes", "rocket"]
+
+
+def test_deploy_of_a_pr_merged_into_another_branch_is_refused(
+    emu: Emulator, project: dict[str, Any], tmp_path: Path
+) -> None:
+    """A writer merges a PR into `release` (its own gates and hook at that commit); /deploy
+    must not deploy it: only merge commits on the default branch are."""
+    pull = emu.state.seed_pull(
+        PR + 1,
+        head_sha=project["head"],
+        head_ref="sneaky",
+        base_ref="release",
+        base_sha=project["base"],
+        state="closed",
+        merged=True,
+        user="alice",
+    )
+    assert pull.pull is not None
+    pull.pull.merge_commit_sha = project["head"]  # the feature commit: not in main's history
+    payload, _ = comment_event(emu, "/deploy", "carol")
+    payload["issue"]["number"] = PR + 1
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload))
+    env = {
+        "GITHUB_EVENT_NAME": "issue_comment",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": emu.url,
+        "GITHUB_TOKEN": "ghs_test",
+        "MLFLOW_TRACKING_URI": "",
+    }
+    settings = app.Settings(
+        config_path=project["repo"] / "cml-bot.yaml", env=env, quiet=True, out_dir=tmp_path / "o"
+    )
+    with pytest.raises(CmlBotError, match="merged into release, not into main"):
+        app_github.run_action(settings)
+    replies = [c.body for c in emu.state.comments_on(PR + 1)]
+    assert replies and "not into main" in replies[-1]
+    posted = [f"{r.method} {r.path}" for r in emu.state.requests if r.method == "POST"]
+    assert not [p for p in posted if p.endswith("/deployments")]

