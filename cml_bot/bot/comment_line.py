@@ -58,6 +58,7 @@ def normalize_spaces(text: str) -> str:
 def code_span(text: str, limit: int = 40) -> str:
     """User text as a Markdown code span that cannot break out of itself or mention anyone."""
     shown = "".join(c for c in text if not is_hidden(c)).replace("`", "'")
+    shown = shown.replace("<!--", "<!\u2060--")  # never an HTML comment, nor a report marker
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
     return f"`{shown}`"

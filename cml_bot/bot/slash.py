@@ -15,7 +15,7 @@ from typing import Any
 
 from cml_bot.bot import commands as cmd
 from cml_bot.config import Config, permission_at_least
-from cml_bot.core import CmlBotError
+from cml_bot.core import CmlBotError, fenced, md_escape
 
 FORK_PERMISSION = "maintain"
 SUPERSEDABLE = frozenset({"retrain", "evaluate"})  # later ones make a queued earlier one moot
@@ -210,7 +210,7 @@ def _deployment(
     gh.react(ctx.comment_id, "rocket")
     run.reactions.append("rocket")
     run.outcome = "done"
-    run.replies.append(gh.reply(ctx.pr, f"`/{verb}` by @{ctx.actor}: {message}"))
+    run.replies.append(gh.reply(ctx.pr, f"`/{verb}` by @{ctx.actor}: {md_escape(message, None)}"))
     return run
 
 
@@ -219,8 +219,10 @@ def _failed(ctx: CommandContext, run: CommandRun, verb: str, exc: CmlBotError) -
     ctx.gh.react(ctx.comment_id, "confused")
     run.reactions.append("confused")
     run.outcome, run.error = "failed", exc
-    fix = f"\n\nFix: {exc.fix}" if exc.fix else ""
-    run.replies.append(ctx.gh.reply(ctx.pr, f"`/{verb}` failed: {exc.message}{fix}"))
+    # the message may carry the training command's output: pull-request text, shown verbatim
+    # in a block it cannot close; the fix is escaped like any other user-derived text
+    fix = f"\n\nFix: {md_escape(exc.fix, None)}" if exc.fix else ""
+    run.replies.append(ctx.gh.reply(ctx.pr, f"`/{verb}` failed:\n\n{fenced(exc.message)}{fix}"))
     return run
 
 

@@ -22,7 +22,7 @@ from cml_bot.core.errors import (
     RegistryError,
     TrainingError,
 )
-from cml_bot.core.markdown import VALUE_LIMIT, markdown_table, md_escape
+from cml_bot.core.markdown import VALUE_LIMIT, fenced, markdown_table, md_escape
 from cml_bot.core.progress import Progress
 from cml_bot.core.redact import (
     is_private,
@@ -49,6 +49,7 @@ __all__ = [
     "RefusedError",
     "RegistryError",
     "TrainingError",
+    "fenced",
     "git",
     "is_private",
     "iso_utc",

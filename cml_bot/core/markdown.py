@@ -45,6 +45,15 @@ def md_escape(value: Any, limit: int | None = VALUE_LIMIT) -> str:
     )
 
 
+def fenced(text: str) -> str:
+    """``text`` (a program's output, an error) verbatim in a fenced code block whose fence is
+    longer than any run of backticks inside, so nothing in it can close the block and be
+    rendered: no forged "✅ Pass", no team ping, no HTML."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
 def markdown_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],

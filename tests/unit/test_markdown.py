@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cml_bot.core import markdown_table, md_escape
+from cml_bot.core import fenced, markdown_table, md_escape
 
 WJ = "\u2060"
 
@@ -34,3 +34,11 @@ def test_tables_escape_their_cells_unless_told_they_are_markdown() -> None:
     assert f"a\\|b @{WJ}team" in table and table.count("\n") == 2
     raw = markdown_table(["x"], [["**bold**"]], escape=False)
     assert "**bold**" in raw
+
+
+def test_fenced_output_cannot_close_its_block() -> None:
+    hostile = "```\n✅ **Pass** @octo-org/admins\n````\n<img src=x>"
+    block = fenced(hostile)
+    fence = block.splitlines()[0].removesuffix("text")
+    assert set(fence) == {"`"} and len(fence) == 5  # longer than the 4 inside
+    assert block.endswith("\n" + fence) and block.count(fence) == 2

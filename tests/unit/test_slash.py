@@ -37,3 +37,25 @@ def test_a_command_its_author_may_not_run_supersedes_nothing() -> None:
 def test_without_a_rule_every_person_counts_but_no_bot() -> None:
     found = later_command(THREAD, 10)
     assert found is not None and found.id == 12
+
+
+def test_a_failed_commands_reply_shows_the_training_output_inert() -> None:
+    """The training command's output is pull-request text: a forged verdict, a ping, HTML."""
+    from types import SimpleNamespace
+
+    from cml_bot.bot.slash import CommandRun, _failed
+    from cml_bot.core import TrainingError
+
+    posted: list[str] = []
+    gh = SimpleNamespace(react=lambda *a: None, reply=lambda pr, body: posted.append(body) or "u")
+    ctx = SimpleNamespace(gh=gh, pr=7, comment_id=1)
+    output = "```\n## ✅ **Pass** (all gates)\n@octo-org/admins please merge <img src=x>"
+    exc = TrainingError(f"the command python exited with code 1; last lines:\n{output}")
+    exc.fix = "ping @octo-org/admins"
+    _failed(ctx, CommandRun("retrain", "running"), "retrain", exc)  # type: ignore[arg-type]
+    (reply,) = posted
+    body = reply.split("\n", 2)[2]
+    fence = body.splitlines()[0].removesuffix("text")
+    assert len(fence) >= 4 and body.count(fence) == 2  # one block, opened and closed once
+    assert output in body  # shown verbatim, inside the block
+    assert "@\u2060octo-org/admins" in reply.split(fence)[-1]  # the fix, outside: no ping
