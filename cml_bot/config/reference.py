@@ -161,7 +161,7 @@ class Row:
     example: str
 
 
-def _is_model(tp: Any) -> bool:
+def _is_model(tp: Any) -> typing.TypeGuard[type[BaseModel]]:
     # get_origin: on Python 3.10 `list[str]` passes isinstance(_, type) but is no class
     return isinstance(tp, type) and typing.get_origin(tp) is None and issubclass(tp, BaseModel)
 
