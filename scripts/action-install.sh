@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Installs cml-bot from the action's own folder into a virtualenv, reused across runs on the same
-# runner when the action's sources are unchanged. Prints the path of the cml-bot executable as the
-# step output `python` (run it as `python -m cml_bot`).
+# Installs cml-bot from the action's own folder into a virtualenv and prints its interpreter as
+# the step output `python` (run it as `python -m cml_bot`).
+#
+# By default the virtualenv is the job's own ($RUNNER_TEMP, which the runner empties after every
+# job): a job that ran pull-request code on a persistent self-hosted runner could otherwise patch
+# a shared install, and the next trusted job (a deploy, with production secrets) would run the
+# patched code just by importing cml_bot. A runner whose every job is trusted (it never runs
+# pull-request code) may opt in to one shared install per source version with
+# CML_BOT_SHARE_INSTALL=true, set by whoever administers the runner.
 set -euo pipefail
 src="${ACTION_PATH:?ACTION_PATH is not set}"
 python="${CML_BOT_PYTHON:-python3}"
@@ -12,7 +18,12 @@ python="${CML_BOT_PYTHON:-python3}"
 key=$(cd "$src" && find pyproject.toml cml_bot templates -type f ! -name '*.pyc' -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 pyver=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
-cache="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/cml-bot/$key-py$pyver"
+if [ "${CML_BOT_SHARE_INSTALL:-false}" = "true" ]; then
+  cache="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/cml-bot/$key-py$pyver"
+  echo "Shared install (CML_BOT_SHARE_INSTALL=true): only for runners whose every job is trusted"
+else
+  cache="${RUNNER_TEMP:?RUNNER_TEMP is not set: run inside GitHub Actions}/cml-bot/$key-py$pyver"
+fi
 if ! "$cache/bin/python" -c 'import cml_bot' 2>/dev/null; then
   echo "Installing cml-bot into $cache"
   tmp="$cache.tmp.$$"

@@ -177,6 +177,22 @@ def _publish(
     return published
 
 
+def _require_default_branch_commit(settings: Settings, sha: str) -> None:
+    """A workflow_run names its branch only by name (a tag called `main` looks the same): deploy
+    only a commit in the history of this checkout, the default branch."""
+    from cml_bot.app.deploy import is_ancestor
+
+    root = settings.config_path.resolve().parent
+    if not is_ancestor(root)(sha, "HEAD"):
+        raise CmlBotError(
+            f"{sha[:7]} is not in the default branch's history: a workflow_run deploys only "
+            "commits pushed to the default branch (a tag or another branch of that name is not)",
+            fix="deploy from the default branch: merge the change, or run the deploy workflow "
+            "on it",
+            exit_code=EXIT_CONFIG,
+        )
+
+
 def _deploy_on_merge(settings: Settings, runner: Runner, decision: Decision) -> ActionResult:
     """A push to the default branch (or a merged PR): deploy the merged model if it passes."""
     from cml_bot.app import deploy as app_deploy
@@ -184,6 +200,8 @@ def _deploy_on_merge(settings: Settings, runner: Runner, decision: Decision) -> 
     from cml_bot.bot import runner as actions
 
     sha = cast(str, decision.sha)  # a push or a merge names its commit; a dispatch may not
+    if runner.event_name == "workflow_run":
+        _require_default_branch_commit(settings, sha)
     gh = github_client(runner)
     pr, pr_head = decision.pr, None
     if gh is not None:

@@ -69,125 +69,66 @@ ACT_CACHE = Path(
 )
 STALE_VENV_SECONDS = 3600  # other source hashes' virtualenvs older than this are removed
 
-WORKFLOW = """\
-name: cml-bot
-on:
-  pull_request:
-    types: [opened, synchronize, reopened, ready_for_review]
-permissions:
-  contents: read
-  pull-requests: write
-  statuses: write
-jobs:
-  report:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - id: bot
-        uses: ./
-        with:
-          fail-on-gate: ${{ vars.CML_BOT_FAIL_ON_GATE || 'true' }}
-          mlflow-tracking-uri: ${{ vars.CML_BOT_TRACKING_URI }}
-      - name: Show the outputs
-        if: always()
-        env:
-          VERDICT: ${{ steps.bot.outputs.verdict }}
-          COMMENT_URL: ${{ steps.bot.outputs.comment-url }}
-          MODEL_URI: ${{ steps.bot.outputs.model-uri }}
-          REPORT_PATH: ${{ steps.bot.outputs.report-path }}
-          RESULT_PATH: ${{ steps.bot.outputs.result-path }}
-        run: |
-          echo "e2e-output verdict=$VERDICT"
-          echo "e2e-output comment-url=$COMMENT_URL"
-          echo "e2e-output model-uri=$MODEL_URI"
-          echo "e2e-output report-path=$REPORT_PATH"
-          echo "e2e-output result-path=$RESULT_PATH"
-"""
-
-
-# docs/workflows.md section 2, as act runs it: the action is `./`, the tracking URI comes from a
-# variable. `issue_comment` workflows run on the default branch's checkout.
+# The workflows are the ones `cml-bot init` writes (templates/scaffold/workflows), so every job
+# runs with exactly the `permissions:` the product gives it. For act, only this changes: the
+# action is `./`, the tracking URI and fail-on-gate come from variables, a step echoes the
+# outputs, checkout is `actions/checkout@v4` (act checks out locally) and `environment:` goes
+# (act has no environments; its secrets and reviewers are GitHub's business).
+PR_WORKFLOW_PATH = ".github/workflows/cml-bot.yml"
 COMMANDS_WORKFLOW_PATH = ".github/workflows/cml-bot-commands.yml"
-COMMANDS_WORKFLOW = """\
-name: cml-bot commands
-on:
-  issue_comment:
-    types: [created]               # edited and deleted comments never fire
-permissions: {}
-concurrency:                       # one command at a time per PR; later ones wait their turn
-  group: cml-bot-pr-${{ github.event.issue.number }}
-  cancel-in-progress: false
-jobs:
-  command:
-    # cheap filter so ordinary comments do not start a runner; cml-bot checks everything again
-    if: github.event.issue.pull_request && startsWith(github.event.comment.body, '/')
-    runs-on: ubuntu-latest
-    permissions:
-      contents: read
-      pull-requests: write         # replies, reactions, the report
-      issues: write                # reactions on comments
-      statuses: write
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0           # cml-bot fetches refs/pull/N/head into a worktree
-      - id: bot
-        uses: ./
-        with:
-          mlflow-tracking-uri: ${{ vars.CML_BOT_TRACKING_URI }}
-      - name: Show the outputs
-        if: always()
-        env:
-          VERDICT: ${{ steps.bot.outputs.verdict }}
-          COMMENT_URL: ${{ steps.bot.outputs.comment-url }}
-        run: |
-          echo "e2e-output verdict=$VERDICT"
-          echo "e2e-output comment-url=$COMMENT_URL"
-"""
-
-# Deploy on merge: every push to main. No `environment:` (act has no environments); the
-# concurrency group keeps two merges from promoting at once on GitHub.
 DEPLOY_WORKFLOW_PATH = ".github/workflows/cml-bot-deploy.yml"
-DEPLOY_WORKFLOW = """\
-name: cml-bot deploy
-on:
-  push:
-    branches: [main]
-permissions: {}
-concurrency:
-  group: cml-bot-deploy
-  cancel-in-progress: false
-jobs:
-  deploy:
-    runs-on: ubuntu-latest
-    permissions:
-      contents: read
-      deployments: write           # the GitHub Deployment and its statuses
-      pull-requests: write         # the comment on the merged PR
-      statuses: write              # the cml-bot/<model>/deploy commit status
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0           # ancestry checks when two merges race for the champion
-      - id: bot
-        uses: ./
-        with:
-          mlflow-tracking-uri: ${{ vars.CML_BOT_TRACKING_URI }}
-      - name: Show the outputs
-        if: always()
-        env:
-          VERDICT: ${{ steps.bot.outputs.verdict }}
-          MODEL_URI: ${{ steps.bot.outputs.model-uri }}
-        run: |
-          echo "e2e-output verdict=$VERDICT"
-          echo "e2e-output model-uri=$MODEL_URI"
-"""
+OUTPUTS = ("verdict", "comment-url", "model-uri", "report-path", "result-path")
 
-WORKFLOWS = {
-    ".github/workflows/cml-bot.yml": WORKFLOW,
-    COMMANDS_WORKFLOW_PATH: COMMANDS_WORKFLOW,
-    DEPLOY_WORKFLOW_PATH: DEPLOY_WORKFLOW,
-}
+
+def _var(output: str) -> str:
+    return output.upper().replace("-", "_")
+
+
+def _for_act(doc: dict[str, Any]) -> dict[str, Any]:
+    for job in doc["jobs"].values():
+        job.pop("environment", None)
+        steps = []
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                step = {**step, "uses": "actions/checkout@v4"}
+            elif step.get("id") == "cml":
+                step = {
+                    "id": "bot",
+                    "uses": "./",
+                    "with": {
+                        "fail-on-gate": "${{ vars.CML_BOT_FAIL_ON_GATE || 'true' }}",
+                        "mlflow-tracking-uri": "${{ vars.CML_BOT_TRACKING_URI }}",
+                    },
+                }
+            steps.append(step)
+        steps.append(
+            {
+                "name": "Show the outputs",
+                "if": "always()",
+                "env": {
+                    k.upper().replace("-", "_"): f"${{{{ steps.bot.outputs.{k} }}}}"
+                    for k in OUTPUTS
+                },
+                "run": "".join(f'echo "e2e-output {k}=${_var(k)}"\n' for k in OUTPUTS),
+            }
+        )
+        job["steps"] = steps
+    return doc
+
+
+def init_workflows() -> dict[str, str]:
+    """What `cml-bot init` writes, adapted for act (see above), by path in the repository."""
+    from cml_bot.scaffold.workflows import render_workflows
+
+    out = {}
+    for rel, text in render_workflows("cml-bot/cml-bot@" + "0" * 40, branch="main").items():
+        doc = yaml.safe_load(text)
+        doc["on"] = doc.pop(True)  # YAML 1.1 reads the key `on` as true
+        out[rel.as_posix()] = yaml.safe_dump(_for_act(doc), sort_keys=False, width=1000)
+    return out
+
+
+WORKFLOWS = init_workflows()
 
 
 def find_act() -> str | None:
@@ -690,6 +631,10 @@ def run_act(
         f"GITHUB_TOKEN={token}",
         "--env",
         f"GITHUB_API_URL={emulator.url}",
+        # this test runner runs only trusted jobs: one shared install per source version, as a
+        # runner administrator may opt in to (scripts/action-install.sh); ~45 s saved per run
+        "--env",
+        "CML_BOT_SHARE_INSTALL=true",
         "--var",
         f"CML_BOT_FAIL_ON_GATE={'true' if fail_on_gate else 'false'}",
         "--var",

@@ -331,3 +331,35 @@ def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
     assert result_json["baseline"]["kind"] == "champion"
     assert result_json["baseline"]["version"] == "1"
     assert "against champion v1" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_workflow_run_for_a_tag_named_like_the_default_branch_deploys_nothing(
+    repo: Path, emu: Emulator, tmp_path: Path
+) -> None:
+    """workflow_run names its branch only by name: a tag `main` on a side commit looks like a
+    run on the default branch. Only a commit in the default branch's history is deployed."""
+    git(repo, "checkout", "-q", "-b", "side")
+    edit(repo, lambda d: d["train"]["params"].update(max_depth=7), "not on main")
+    side = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-q", "main")
+    examples = json.loads((ROOT / "tests/fixtures/webhooks/workflow_run.json").read_text())
+    payload = copy.deepcopy(examples[0])
+    payload["action"] = "completed"
+    run = payload["workflow_run"]
+    run.update(conclusion="success", event="push", head_branch="main", head_sha=side)
+    payload["repository"].update(full_name=REPO, default_branch="main")
+    run["head_repository"].update(full_name=REPO, id=payload["repository"]["id"])
+    event = tmp_path / "workflow_run.json"
+    event.write_text(json.dumps(payload))
+    env = {
+        "GITHUB_EVENT_NAME": "workflow_run",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": emu.url,
+        "CML_BOT_GITHUB_TOKEN": TOKEN,
+        "MLFLOW_TRACKING_URI": "",
+    }
+    result = CliRunner().invoke(main, ["run", "-c", str(repo / "cml-bot.yaml"), "-q"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "not in the default branch's history" in result.output
+    assert champion(repo)[1] == [] and not emu.state.requests
