@@ -37,7 +37,6 @@ from cml_bot.doctor.check import Check as Check
 # Re-exported: callers and tests use these as ``cml_bot.doctor.diagnose.<name>``.
 from cml_bot.doctor.check import Inputs
 from cml_bot.doctor.check import Status as Status
-from cml_bot.doctor.remote import REPO_METHODS as REPO_METHODS
 from cml_bot.doctor.remote import check_token as check_token
 from cml_bot.doctor.remote import check_tracking as check_tracking
 from cml_bot.doctor.remote import repository_name as repository_name

@@ -14,17 +14,18 @@ import re
 import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_bot.config import Config
 from cml_bot.core import CmlBotError
 from cml_bot.core import git as gitinfo
 from cml_bot.doctor.check import TROUBLE, Check, Inputs
 
+if TYPE_CHECKING:  # PyGithub loads with it: only when a token is checked
+    from cml_bot.github import GitHubClient
+
 # --------------------------------------------------------------------------- the GitHub token
 
-# Names a GitHub adapter method for ``GET /repos/{owner}/{repo}`` may have.
-REPO_METHODS = ("repository_info", "repo_info", "get_repository", "repository")
 
 
 def repository_name(inp: Inputs, root: Path) -> str | None:
@@ -83,7 +84,7 @@ def check_token(
         client.close()
 
 
-def _token_checks(client: Any, repository: str, api_url: str) -> list[Check]:
+def _token_checks(client: GitHubClient, repository: str, api_url: str) -> list[Check]:
     try:
         login = client.whoami()
     except CmlBotError as exc:
@@ -103,38 +104,20 @@ def _token_checks(client: Any, repository: str, api_url: str) -> list[Check]:
             f"({TROUBLE}#the-comment-never-updates)",
         )
     ]
-    method = next(
-        (getattr(client, n) for n in REPO_METHODS if callable(getattr(client, n, None))), None
-    )
-    if method is None:
-        checks.append(
-            Check(
-                "repository access",
-                "skip",
-                f"this cml-bot's GitHub adapter has no repository lookup (GET /repos/{repository})"
-                "; the first workflow run will tell",
-            )
-        )
-    else:
-        checks.append(_repository_check(method, repository))
+    checks.append(_repository_check(client, repository))
     if login:
         checks.append(_role_check(client, login, repository))
     return checks
 
 
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-
-def _repository_check(method: Callable[[], Any], repository: str) -> Check:
+def _repository_check(client: GitHubClient, repository: str) -> Check:
+    """``GET /repos/{owner}/{repo}`` through the same client the bot uses."""
     try:
-        info = method()
+        info = client.repository_info()
     except CmlBotError as exc:
         return Check("repository access", "fail", exc.message, exc.fix)
-    perms = _field(info, "permissions")
-    push = _field(perms, "push") if perms is not None else None
-    name = _field(info, "full_name") or repository
-    if push is False:
+    name = info.full_name or repository
+    if info.push is False:
         return Check(
             "repository access",
             "fail",
@@ -145,7 +128,7 @@ def _repository_check(method: Callable[[], Any], repository: str) -> Check:
     return Check("repository access", "ok", f"the token can reach {name}")
 
 
-def _role_check(client: Any, login: str, repository: str) -> Check:
+def _role_check(client: GitHubClient, login: str, repository: str) -> Check:
     try:
         level = client.permission(login)
     except CmlBotError as exc:

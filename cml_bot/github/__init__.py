@@ -25,6 +25,7 @@ from cml_bot.github.issues import (
     REACTIONS,
     Comment,
     PullInfo,
+    RepoInfo,
     StickyAction,
     StickyResult,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "RefInfo",
     "RefOutcome",
     "ReleaseInfo",
+    "RepoInfo",
     "StickyAction",
     "StickyResult",
     "_Op",

@@ -66,6 +66,17 @@ class Comment:
 _Comment = Comment  # the name the adapter's own code uses
 
 
+@dataclass(frozen=True)
+class RepoInfo:
+    """What ``GET /repos/{owner}/{repo}`` says; ``push`` is None when GitHub does not say (a
+    token without a user, for some endpoints)."""
+
+    full_name: str
+    default_branch: str
+    private: bool
+    push: bool | None
+
+
 class IssuesMixin(Transport):
     """Comments, reactions, statuses, permissions and pull requests of the repository."""
 
@@ -79,6 +90,19 @@ class IssuesMixin(Transport):
             return None
         login = response.data.get("login")
         return str(login) if login else None
+
+    def repository_info(self) -> RepoInfo:
+        """The repository as the token sees it (1 call; any token that can read it may ask)."""
+        op = _Op(f"read the repository {self.repository}", "metadata: read")
+        data = _require(self._request(op, "GET", self._repo_path)).data
+        perms = data.get("permissions") if isinstance(data.get("permissions"), dict) else {}
+        push = perms.get("push") if perms else None
+        return RepoInfo(
+            full_name=str(data.get("full_name") or self.repository),
+            default_branch=str(data.get("default_branch") or ""),
+            private=bool(data.get("private")),
+            push=push if isinstance(push, bool) else None,
+        )
 
     @property
     def bot_login(self) -> str:
@@ -129,7 +153,7 @@ class IssuesMixin(Transport):
         """Add a reaction to an issue/PR comment (idempotent on GitHub's side)."""
         if content not in REACTIONS:
             raise ValueError(f"unknown reaction {content!r}; one of {sorted(REACTIONS)}")
-        op = _Op(f"react {content} to comment {comment_id}", _WRITE_PRS)
+        op = _Op(f"react {content} to comment {comment_id}", "issues: write")
         path = f"{self._repo_path}/issues/comments/{int(comment_id)}/reactions"
         self._request(op, "POST", path, body={"content": content})
 

@@ -544,7 +544,7 @@ def test_401_says_the_token_was_rejected(rsps, client):
         (lambda c: c.upsert_sticky(PR, MARKER, report("v1")), "pull-requests: write"),
         (lambda c: c.set_status("abc", "cml-bot/churn", "success", "ok"), "statuses: write"),
         (lambda c: c.create_deployment("abc", "production", {}, "deploy"), "deployments: write"),
-        (lambda c: c.react(99, "eyes"), "pull-requests: write"),
+        (lambda c: c.react(99, "eyes"), "issues: write"),
     ],
 )
 def test_403_not_accessible_names_the_missing_permission(rsps, client, call, permission):
