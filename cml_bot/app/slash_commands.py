@@ -8,7 +8,9 @@ refusal stays light.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -30,17 +32,36 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def head_tree(root: Path, sha: str, pr: int) -> Iterator[Path]:
-    """A worktree of the PR head ``sha``, fetched from ``refs/pull/N/head`` when not present."""
+def head_tree(root: Path, sha: str, pr: int, token: str | None = None) -> Iterator[Path]:
+    """A worktree of the PR head ``sha``, fetched from ``refs/pull/N/head`` when not present.
+
+    The workflows check out with ``persist-credentials: false`` (nothing the PR's code could
+    read later), so the fetch authenticates itself, as actions/checkout does: the token goes to
+    this one git process as an ``http.extraheader`` in its environment, never in its arguments
+    or in ``.git/config``."""
     from cml_bot.ml import worktree
 
     present = gitinfo.git(["cat-file", "-t", sha], root, check=False) == "commit"
     if not present:
-        gitinfo.git(["fetch", "--no-tags", "--quiet", "origin", f"+refs/pull/{pr}/head"], root)
+        fetch = ["fetch", "--no-tags", "--quiet", "origin", f"+refs/pull/{pr}/head"]
+        gitinfo.git(fetch, root, env=_fetch_env(token))
     top = Path(gitinfo.git(["rev-parse", "--show-toplevel"], root))
     rel = root.resolve().relative_to(top.resolve())
     with worktree(root, sha) as tree:
         yield tree / rel
+
+
+def _fetch_env(token: str | None) -> dict[str, str] | None:
+    if not token:
+        return None
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {
+        **os.environ,
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.extraheader",  # this one process only talks to origin
+        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
 
 
 def handle_command(settings: Settings, runner: Runner, decision: Decision) -> ActionResult:
@@ -124,7 +145,7 @@ class CommandRunner:
             actor=decision.actor or "",
             comment_id=cast(int, decision.comment_id),  # None only for dispatched commands
             run_url=self.runner.run_url,
-            checkout=lambda sha, pr: head_tree(root, sha, pr),
+            checkout=lambda sha, pr: head_tree(root, sha, pr, self.runner.token),
             execute=self._execute,
             deploy=self._deploy_merged,
             rollback=self._roll_back,
@@ -257,7 +278,7 @@ class CommandRunner:
 
         sha = pull.merge_commit_sha or ""
         _require_on_default_branch(self.cfg.root, pull, sha, self._branch())
-        with head_tree(self.cfg.root, sha, pull.number) as tree:
+        with head_tree(self.cfg.root, sha, pull.number, self.runner.token) as tree:
             st = Settings(
                 config_path=tree / self.cfg.file_name,
                 env=self.env,

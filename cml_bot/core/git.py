@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +29,20 @@ class GitInfo:
         return out
 
 
-def git(args: list[str], cwd: Path, check: bool = True) -> str:
+def git(
+    args: list[str], cwd: Path, check: bool = True, env: Mapping[str, str] | None = None
+) -> str:
+    """``git ARGS`` in ``cwd``; ``env``: the whole environment of the git process (the caller
+    builds it; None inherits this process's)."""
     try:
         done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env=dict(env) if env is not None else None,
         )
     except (FileNotFoundError, subprocess.TimeoutExpired) as exc:
         raise CmlBotError(

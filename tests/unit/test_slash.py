@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cml_bot.bot.slash import later_command
 
@@ -59,3 +60,28 @@ def test_a_failed_commands_reply_shows_the_training_output_inert() -> None:
     assert len(fence) >= 4 and body.count(fence) == 2  # one block, opened and closed once
     assert output in body  # shown verbatim, inside the block
     assert "@\u2060octo-org/admins" in reply.split(fence)[-1]  # the fix, outside: no ping
+
+
+def test_the_pr_head_fetch_authenticates_without_persisting_the_token(tmp_path: Path) -> None:
+    """persist-credentials: false leaves no token in .git/config; the one fetch of the PR head
+    gets it in its own environment, as actions/checkout's extraheader, and git really uses it."""
+    import base64
+    import subprocess
+
+    from cml_bot.app.slash_commands import _fetch_env
+
+    env = _fetch_env("ghs_0123456789")
+    assert env is not None
+    header = "AUTHORIZATION: basic " + base64.b64encode(b"x-access-token:ghs_0123456789").decode()
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    seen = subprocess.run(
+        ["git", "config", "--get", "http.extraheader"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert seen == header
+    assert "ghs_0123456789" not in (tmp_path / ".git" / "config").read_text()
+    assert _fetch_env(None) is None
