@@ -90,7 +90,11 @@ def _for_act(doc: dict[str, Any]) -> dict[str, Any]:
         steps = []
         for step in job["steps"]:
             if str(step.get("uses", "")).startswith("actions/checkout@"):
-                step = {**step, "uses": "actions/checkout@v4"}
+                # act copies the working tree only for a checkout of the event's own commit:
+                # `ref:` (the PR head) would make it clone github.com; run_act has checked the
+                # head out already
+                with_ = {k: v for k, v in (step.get("with") or {}).items() if k != "ref"}
+                step = {**step, "uses": "actions/checkout@v4", "with": with_}
             elif step.get("id") == "cml":
                 step = {
                     "id": "bot",

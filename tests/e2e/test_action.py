@@ -98,7 +98,8 @@ def test_opened_pr_gets_one_comment_and_a_success_status(
     assert [(s["context"], s["state"]) for s in statuses] == [(CONTEXT, "success")]
     assert statuses[0]["creator"] == BOT
     if run.outputs["verdict"] == "pass":
-        assert statuses[0]["description"] == "All gates passed against champion v1"
+        # decided by the default branch's gates, and the status says so
+        assert statuses[0]["description"] == "All gates passed (gates of main) against champion v1"
     assert _methods(run) == [
         "GET /user",
         f"GET /issues/{PR_TUNE.number}/comments",

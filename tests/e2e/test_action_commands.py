@@ -87,6 +87,8 @@ def _comment_run(
         branch="main",
         event_name="issue_comment",
         workflow=COMMANDS_WORKFLOW_PATH,
+        # init's commands workflow: `promote` for /deploy and /rollback, `command` for the rest
+        job="promote" if body.lstrip().startswith(("/deploy", "/rollback")) else "command",
         actor=user,  # GitHub's github.actor for a comment is its author
         label=label,
     )
@@ -139,7 +141,7 @@ def test_writer_retrain_runs_on_the_head_and_updates_the_report(
     (report,) = reports
     assert report["user"] == BOT and report["body"].startswith(MARKER)
     body = report["body"]
-    assert f"Retrained with n\\_estimators=50 at the request of @{AUTHOR}." in body, body
+    assert f"Retrained with n\\_estimators=50 at the request of @\u2060{AUTHOR}." in body, body
     assert short in body  # the report is about the PR head, not main
     # trained from the PR head's config (max_depth 3), with the override on top
     assert re.search(r"\| max\\_depth\s*\| 2\s*\| 3\s*\|", body), body
