@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from cml_bot.core import is_fork as is_fork_of
+from cml_bot.core import same_repository
+
 _FULL_SHA_RE = re.compile(r"[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?")
 _SHORT_SHA_RE = re.compile(r"[0-9a-fA-F]{7,64}")
 _PRINTABLE_RE = re.compile(r"[^\x20-\x7e]")
@@ -94,17 +97,11 @@ def is_bot(user: Mapping[str, object] | None, login: str, bot_login: str | None)
 
 
 def is_fork(head: Mapping[str, object] | None, base: Mapping[str, object] | None) -> bool:
-    """True unless the head repository is known to be the base repository."""
-    return not same_repo(get_map(head, "repo"), get_map(base, "repo"))
+    """True unless the head repository is known to be the base repository (core.repos)."""
+    return is_fork_of(get_map(head, "repo"), get_map(base, "repo"))
 
 
 def same_repo(
     head_repo: Mapping[str, object] | None, base_repo: Mapping[str, object] | None
 ) -> bool:
-    if head_repo is None or base_repo is None:
-        return False  # a deleted fork has "repo": null
-    head_id, base_id = get_int(head_repo, "id"), get_int(base_repo, "id")
-    if head_id is not None and base_id is not None:
-        return head_id == base_id
-    head_name, base_name = get_str(head_repo, "full_name"), get_str(base_repo, "full_name")
-    return head_name is not None and head_name == base_name
+    return same_repository(head_repo, base_repo)

@@ -33,6 +33,7 @@ from cml_bot.core.redact import (
     uri_secrets,
     without_credentials,
 )
+from cml_bot.core.repos import is_fork, same_repository
 
 __all__ = [
     "EXIT_CONFIG",
@@ -51,11 +52,13 @@ __all__ = [
     "TrainingError",
     "fenced",
     "git",
+    "is_fork",
     "is_private",
     "iso_utc",
     "markdown_table",
     "md_escape",
     "metrics",
+    "same_repository",
     "scrub",
     "scrubbed",
     "secret_values",

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cml_bot.core import GitHubError
+from cml_bot.core import GitHubError, is_fork
 from cml_bot.github.common import STATUS_DESCRIPTION_MAX, _login, _Op, _q, _trim
 from cml_bot.github.transport import Transport, _require
 
@@ -275,7 +275,6 @@ def _pull_info(data: Mapping[str, Any]) -> PullInfo:
     head = data.get("head") or {}
     base = data.get("base") or {}
     head_repo = (head.get("repo") or {}).get("full_name")
-    base_repo = (base.get("repo") or {}).get("full_name")
     merged = data.get("merged")
     return PullInfo(
         number=int(data["number"]),
@@ -290,7 +289,7 @@ def _pull_info(data: Mapping[str, Any]) -> PullInfo:
         merge_commit_sha=data.get("merge_commit_sha") or None,
         author=_login(data.get("user")) or "",
         # a deleted head repository counts as a fork: it is not this repository
-        fork=head_repo is None or head_repo != base_repo,
+        fork=is_fork(head.get("repo"), base.get("repo")),
         html_url=str(data.get("html_url") or ""),
         title=str(data.get("title") or ""),
     )
