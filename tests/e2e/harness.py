@@ -202,7 +202,9 @@ class Pull:
 
 
 PR_TUNE = Pull(1, "tune-forest", "Deeper trees")
-PR_STRICT = Pull(2, "strict-gates", "Require 99.9% accuracy")
+# The attacker's PR: a much worse model (one stump) and gates relaxed to let it through. The
+# default branch's gates decide the status, so it must fail anyway.
+PR_STRICT = Pull(2, "cheaper-model", "One stump, and gates to match")
 
 
 @dataclass
@@ -213,7 +215,7 @@ class Project:
     base: str  # main
     head1: str  # PR 1: max_depth 2 -> 3
     head2: str  # PR 1, pushed later: n_estimators 20 -> 60
-    strict: str  # PR 2: gates.accuracy.min 0.999
+    strict: str  # PR 2: one stump, and its own gates relaxed (main's still apply)
     timings: dict[str, str] = field(default_factory=dict)  # label -> "12.3 s, 4 API calls"
     venvs: set[str] = field(default_factory=set)  # the action's virtualenvs the runs used
 
@@ -248,8 +250,14 @@ def build_repo(repo: Path) -> dict[str, str]:
     shas["head2"] = _commit(repo, "More trees")
 
     git(repo, "checkout", "-q", "-b", PR_STRICT.head_ref, shas["base"])
-    _edit(config, "  accuracy: {min: 0.85}\n", "  accuracy: {min: 0.999}\n")
-    shas["strict"] = _commit(repo, "Require 99.9% accuracy")
+    _edit(
+        config,
+        "    n_estimators: 20\n    max_depth: 2\n",
+        "    n_estimators: 1\n    max_depth: 1\n",
+    )
+    _edit(config, "  roc_auc: {min: 0.90, max_drop: 0.01}\n", "  roc_auc: {min: 0.5}\n")
+    _edit(config, "  neg_log_loss: {forbid: significant_regression}\n", "")
+    shas["strict"] = _commit(repo, "One stump, and gates to match")
 
     git(repo, "checkout", "-q", "main")
     return shas

@@ -162,7 +162,7 @@ def test_failed_gate_sets_a_failure_status(
         checkout=project.strict,
         branch=PR_STRICT.head_ref,
         fail_on_gate=fail_on_gate,
-        label=f"run: PR #2 {action} (accuracy >= 0.999), fail-on-gate {fail_on_gate}",
+        label=f"run: PR #2 {action} (a stump, its gates relaxed), fail-on-gate {fail_on_gate}",
     )
     print(f"verdict: {run.outputs.get('verdict')}; {len(run.requests)} API calls")
     assert run.outputs.get("verdict") == "fail", tail(run)
@@ -176,10 +176,12 @@ def test_failed_gate_sets_a_failure_status(
     statuses = _statuses(emulator, project.strict)
     latest = statuses[-1]
     assert (latest["context"], latest["state"]) == (CONTEXT, "failure"), statuses
-    assert "accuracy" in latest["description"]
+    assert "roc_auc" in latest["description"] and "(gates of main)" in latest["description"]
     posted = [r for r in run.requests if r["method"] == "POST" and "/statuses/" in r["path"]]
     assert [r["body"]["state"] for r in posted] == ["failure"]
     comments = _comments(emulator, PR_STRICT.number)
     assert len(comments) == 1 and comments[0]["body"].startswith(MARKER), comments
-    assert "accuracy" in comments[0]["body"]
+    body = comments[0]["body"]
+    assert "This pull request changes the gates" in body  # both verdicts, main's decides
+    assert "With the pull request's own gates the verdict would be: pass" in body
     _check_run(run, emulator)
