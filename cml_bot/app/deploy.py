@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cml_bot.app.local import (
     DEFAULT_OUT,
@@ -25,7 +25,7 @@ from cml_bot.core import git as gitinfo
 if TYPE_CHECKING:
     from cml_bot.app.actions_env import ScrubbingGitHub
     from cml_bot.app.pr_flow import FlowInputs, FlowResult
-    from cml_bot.deploy import Deployer
+    from cml_bot.deploy import Deployer, DeployResult
     from cml_bot.ml import Outcome
     from cml_bot.registry import ModelVersion, Tracker
 
@@ -35,7 +35,7 @@ class DeployRun:
     outcome: str
     message: str
     flow: FlowResult | None = None
-    result: Any = None  # cml_bot.deploy's DeployResult, which the package does not make public
+    result: DeployResult | None = None
     exit_code: int = 0
 
 
@@ -189,7 +189,7 @@ def _evaluate(
 
 def _promote(
     deployer: Deployer, result: FlowResult, *, sha: str, pr: int | None, notice: _Notice
-) -> Any:
+) -> DeployResult:
     """Register the candidate and move the champion to it; on failure, say so where people
     look (the champion is where it was) and re-raise."""
     cand = result.candidate
@@ -261,7 +261,7 @@ class _Notice:
         )
 
 
-def unrecorded_error(promoted: Any) -> GitHubError:
+def unrecorded_error(promoted: DeployResult) -> GitHubError:
     """The promotion stands but GitHub's record of it does not say so yet."""
     return GitHubError(
         f"{promoted.message} The model is deployed, but its GitHub Deployment could not be "
@@ -310,7 +310,7 @@ def rollback(
     *,
     gh: ScrubbingGitHub | None = None,
     run_url: str | None = None,
-) -> Any:
+) -> DeployResult:
     """Move the champion back (default: to the version before it) and run the deploy hook."""
     rolled = deployer_for(settings, gh=gh, run_url=run_url)[0].rollback(to)
     if rolled.unrecorded:

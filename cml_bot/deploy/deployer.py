@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
-from cml_bot.core import EXIT_SERVICE, CmlBotError, Progress, TrainingError, markdown_table
-from cml_bot.core.metrics import METRICS
+from cml_bot.core import EXIT_SERVICE, CmlBotError, Progress, TrainingError
 from cml_bot.registry import TAG_PREFIX, AliasConflict, ModelVersion, Registry
 
 MAX_CAS_ATTEMPTS = 3
@@ -79,14 +78,7 @@ class Deployer:
         alias, name = self.cfg.deploy.alias, self.cfg.model.name
         newer = self.newer_champion(sha)
         if newer is not None:
-            return DeployResult(
-                "superseded",
-                f"{sha[:7]} is not a descendant of {newer.sha[:7] if newer.sha else '?'}, the "
-                f"commit of '{alias}' v{newer.version}, so it is not promoted over it (promotion "
-                "only moves forward). To go back to an older model, use /rollback or "
-                "`cml-bot rollback`.",
-                previous=newer.version,
-            )
+            return _stands_back(sha, alias, newer)
         with self.progress.step(f"registering {name}"):
             version = self.registry.register(run_id=run_id, model_uri=model_uri, tags=tags)
         deployment = self._start_deployment(sha, version, metrics, f"{name} v{version.version}")
@@ -105,17 +97,7 @@ class Deployer:
                 previous=previous,
                 deployment_id=deployment,
             )
-        try:
-            self._run_hook(version)
-        except CmlBotError as exc:
-            self._undo(version, previous)
-            self._finish_deployment(deployment, "failure", f"deploy hook failed: {exc.message}")
-            raise DeployError(
-                f"the deploy hook failed for {name} v{version.version}, so "
-                f"'{alias}' was moved back to "
-                f"{'v' + previous if previous else 'no version'}: {exc.message}",
-                fix="fix the deploy command and re-run the job",
-            ) from None
+        self._hook_or_undo(version, previous, deployment)
         unrecorded = self._record_success(deployment, f"{name} v{version.version} is {alias}")
         return DeployResult(
             "deployed",
@@ -127,6 +109,23 @@ class Deployer:
             deployment_id=deployment,
             unrecorded=unrecorded,
         )
+
+    def _hook_or_undo(
+        self, version: ModelVersion, previous: str | None, deployment: int | None
+    ) -> None:
+        """Run the deploy hook; if it fails, move the alias back and end the Deployment."""
+        alias, name = self.cfg.deploy.alias, self.cfg.model.name
+        try:
+            self._run_hook(version)
+        except CmlBotError as exc:
+            self._undo(version, previous)
+            self._finish_deployment(deployment, "failure", f"deploy hook failed: {exc.message}")
+            raise DeployError(
+                f"the deploy hook failed for {name} v{version.version}, so "
+                f"'{alias}' was moved back to "
+                f"{'v' + previous if previous else 'no version'}: {exc.message}",
+                fix="fix the deploy command and re-run the job",
+            ) from None
 
     def newer_champion(self, sha: str) -> ModelVersion | None:
         """The champion, when its commit is not in ``sha``'s history (a later merge, or another
@@ -341,57 +340,19 @@ def version_tags(candidate: Any, pr: int | None) -> dict[str, str]:
     return tags
 
 
-def merged_comment(result: DeployResult, flow: Any, run_url: str | None) -> str:
-    lines = [
-        f"🚀 **Deployed**: {result.message}"
-        if result.outcome == "deployed"
-        else f"ℹ️ {result.message}"
-    ]
-    if flow is not None:
-        rows = [
-            [
-                METRICS[r["metric"]].label,
-                _n(r.get("baseline")),
-                _n(r.get("candidate")),
-                _n(r.get("delta"), signed=True),
-            ]
-            for r in flow.result["metrics"]
-        ]
-        lines += ["", markdown_table(["metric", "previous", "deployed", "Δ"], rows)]
-    if run_url:
-        lines += ["", f"[Deployment log]({run_url})"]
-    return "\n".join(lines)
-
-
-def failed_comment(exc: CmlBotError, run_url: str | None) -> str:
-    lines = [f"⚠️ **Not deployed**: {exc.message}"]
-    if exc.fix:
-        lines += ["", f"Fix: {exc.fix}"]
-    if run_url:
-        lines += ["", f"[Deployment log]({run_url})"]
-    return "\n".join(lines)
-
-
-def rejected_comment(flow: Any, run_url: str | None) -> str:
-    gates = flow.comparison.failed_gates
-    lines = [
-        "❌ **Not deployed**: the merged model failed "
-        f"{len(gates)} gate{'s' if len(gates) != 1 else ''}, so the champion stays where it "
-        "is.",
-        "",
-        *[f"- {g.message}" for g in gates],
-    ]
-    if run_url:
-        lines += ["", f"[Run log]({run_url})"]
-    return "\n".join(lines)
-
-
-def _n(value: Any, signed: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:+.4g}" if signed else f"{value:.4g}"
-
-
 def model_dir_of(outcome: Any) -> Path:
     kind_dir = outcome.out_dir / "model"
     return kind_dir if kind_dir.is_dir() else outcome.out_dir / "command-output" / "model"
+
+
+def _stands_back(sha: str, alias: str, newer: ModelVersion) -> DeployResult:
+    """Promotion only moves forward: ``sha`` is not promoted over a champion it does not
+    descend from."""
+    return DeployResult(
+        "superseded",
+        f"{sha[:7]} is not a descendant of {newer.sha[:7] if newer.sha else '?'}, the "
+        f"commit of '{alias}' v{newer.version}, so it is not promoted over it (promotion "
+        "only moves forward). To go back to an older model, use /rollback or "
+        "`cml-bot rollback`.",
+        previous=newer.version,
+    )

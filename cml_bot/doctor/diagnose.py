@@ -37,18 +37,18 @@ from cml_bot.doctor.check import Check as Check
 # Re-exported: callers and tests use these as ``cml_bot.doctor.diagnose.<name>``.
 from cml_bot.doctor.check import Inputs
 from cml_bot.doctor.check import Status as Status
+from cml_bot.doctor.jobs import LEVELS as LEVELS
+from cml_bot.doctor.jobs import Job as Job
+from cml_bot.doctor.jobs import granted as granted
 from cml_bot.doctor.remote import check_token as check_token
 from cml_bot.doctor.remote import check_tracking as check_tracking
 from cml_bot.doctor.remote import repository_name as repository_name
-from cml_bot.doctor.workflows import LEVELS as LEVELS
 from cml_bot.doctor.workflows import NEEDS as NEEDS
 from cml_bot.doctor.workflows import RECOMMENDED as RECOMMENDED
 from cml_bot.doctor.workflows import SCOPES as SCOPES
 from cml_bot.doctor.workflows import SHA_RE as SHA_RE
-from cml_bot.doctor.workflows import Job as Job
 from cml_bot.doctor.workflows import check_job as check_job
 from cml_bot.doctor.workflows import check_workflows as check_workflows
-from cml_bot.doctor.workflows import granted as granted
 from cml_bot.doctor.workflows import load_workflows as load_workflows
 from cml_bot.doctor.workflows import needed as needed
 from cml_bot.doctor.workflows import runs_cml_bot as runs_cml_bot

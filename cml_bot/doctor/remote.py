@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # PyGithub loads with it: only when a token is checked
 # --------------------------------------------------------------------------- the GitHub token
 
 
-
 def repository_name(inp: Inputs, root: Path) -> str | None:
     """``--repository``, else GITHUB_REPOSITORY, else the ``origin`` remote's OWNER/NAME."""
     if inp.repository:

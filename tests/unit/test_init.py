@@ -16,7 +16,7 @@ from cml_bot.cli import main
 from cml_bot.config import load_config
 from cml_bot.core.errors import ConfigError, DataError
 from cml_bot.doctor import diagnose as doctor
-from cml_bot.doctor.workflows import check_concurrency, check_roles
+from cml_bot.doctor.jobs import check_concurrency, check_roles
 from cml_bot.scaffold import setup as init
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
