@@ -277,9 +277,9 @@ def main_bench(repeats: int) -> dict[str, Any]:
     check = (
         "import sys, time\n"
         "t = time.perf_counter()\n"
-        "from cml_bot import app\n"
-        "from cml_bot.deploy.deployer import Deployer\n"
-        "from cml_bot.core.progress import Progress\n"
+        "from cml_bot.app import local as app\n"
+        "from cml_bot.deploy import Deployer\n"
+        "from cml_bot.core import Progress\n"
         "s = app.Settings(config_path=sys.argv[1], env={'MLFLOW_TRACKING_URI': ''}, quiet=True)\n"
         "cfg = app.load(s)\n"
         "registry = app.make_registry(cfg, s.env)\n"
