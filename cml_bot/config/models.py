@@ -89,7 +89,12 @@ class TrainSection(_Strict):
         "like a shell line, never run by a shell). Placeholders: "
         "{output_dir}, {eval_data}, {params_json}, {seed}.",
     )
-    timeout: int = Field(3600, gt=0, description="Seconds before the training command is stopped.")
+    timeout: int = Field(
+        3600,
+        gt=0,
+        description="Seconds before training (the command, or the built-in trainer's worker) "
+        "or scoring a registered model is stopped.",
+    )
     env: list[str] = Field(
         default_factory=list,
         description="Environment variables the training command may see although they are "

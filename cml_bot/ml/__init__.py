@@ -2,6 +2,11 @@
 command trainer, evaluation (predictions, metrics, size, latency), the pipeline that logs a run,
 and the baseline (champion, base commit in a worktree, or none).
 
+Pull-request code and model deserialization never run in this process: the built-in trainer
+fits, and registered models are loaded and scored, in ``python -m cml_bot.ml.worker`` with no
+token or credential (``isolation`` runs it, ``loading`` is its skops loader with a fixed
+allow-list); the command trainer runs the team's command the same way.
+
 May import: ``core``, ``config``, ``stats``, ``registry``; scikit-learn and pandas.
 """
 

@@ -54,17 +54,34 @@ def model_classes(model: Any) -> list[Any]:
     return [c.item() if hasattr(c, "item") else c for c in classes] if classes is not None else []
 
 
-def predict(
-    predict_fn: PredictFn, dataset: Dataset, classes: list[Any], slices: list[str], task: str
-) -> PredictionSet:
-    frame = dataset.evaluation
+def raw_predict(predict_fn: PredictFn, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predictions (and probabilities) of every row of ``frame``; a DataError if the model fails."""
     try:
-        pred, proba = predict_fn(frame[dataset.features])
+        return predict_fn(frame)
     except Exception as exc:  # the model's own message names the problem
         raise DataError(
             f"the model could not score the evaluation rows: {type(exc).__name__}: {exc}",
             fix="check that the evaluation data has the training columns",
         ) from None
+
+
+def predict(
+    predict_fn: PredictFn, dataset: Dataset, classes: list[Any], slices: list[str], task: str
+) -> PredictionSet:
+    pred, proba = raw_predict(predict_fn, dataset.evaluation[dataset.features])
+    return prediction_set(dataset, pred, proba, classes, slices, task)
+
+
+def prediction_set(
+    dataset: Dataset,
+    pred: np.ndarray,
+    proba: np.ndarray | None,
+    classes: list[Any],
+    slices: list[str],
+    task: str,
+) -> PredictionSet:
+    """The evaluation rows' ids, labels and slices with a model's predictions of them."""
+    frame = dataset.evaluation
     if task == "regression" or (proba is not None and proba.shape[1] != len(classes)):
         proba = None
     return PredictionSet(

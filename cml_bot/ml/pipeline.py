@@ -12,6 +12,7 @@ from cml_bot.config import Config
 from cml_bot.core import CmlBotError, DataError, Progress, without_credentials
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import evaluation as ev
+from cml_bot.ml import isolation
 from cml_bot.ml.data import Dataset, load_dataset
 from cml_bot.ml.training import TrainedModel, train
 from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Registry, Tracker
@@ -104,24 +105,6 @@ def run_tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
     return tags
 
 
-def _evaluate_sklearn(
-    cfg: Config, model: Any, dataset: Dataset, out_dir: Path, progress: Progress
-) -> ev.Evaluation:
-    from cml_bot.registry import save_sklearn_model
-
-    predict_fn = ev.sklearn_predict_fn(model)
-    with progress.step(f"scoring {len(dataset.evaluation)} evaluation rows"):
-        preds = ev.predict(
-            predict_fn, dataset, ev.model_classes(model), cfg.evaluate.slices, cfg.model.task
-        )
-        median, p95 = ev.measure_latency(predict_fn, dataset.evaluation[dataset.features])
-    with progress.step("saving the model"):
-        save_sklearn_model(model, out_dir / "model")
-    return _finish(
-        cfg, preds, out_dir, median, p95, ev.dir_size(out_dir / "model"), dataset.fingerprint()
-    )
-
-
 def _finish(
     cfg: Config,
     preds: Any,
@@ -190,9 +173,21 @@ def train_candidate(
 def _evaluate_trained(
     cfg: Config, trained: TrainedModel, dataset: Dataset | None, out_dir: Path, progress: Progress
 ) -> ev.Evaluation:
-    if trained.kind == "sklearn":
-        assert dataset is not None
-        return _evaluate_sklearn(cfg, trained.estimator, dataset, out_dir, progress)
+    if trained.kind == "sklearn":  # the worker scored the rows and saved the model
+        assert dataset is not None and trained.scored is not None and trained.model_dir
+        s = trained.scored
+        preds = ev.prediction_set(
+            dataset, s.pred, s.proba, s.classes, cfg.evaluate.slices, cfg.model.task
+        )
+        return _finish(
+            cfg,
+            preds,
+            out_dir,
+            s.latency_median_ms,
+            s.latency_p95_ms,
+            ev.dir_size(trained.model_dir),
+            dataset.fingerprint(),
+        )
     assert trained.predictions_path is not None and trained.model_dir is not None
     preds = ev.load_predictions(trained.predictions_path, cfg.model.task)
     if len(preds) == 0:
@@ -218,16 +213,15 @@ def _log(
     ):
         if value is not None:
             metrics[key] = float(value)
-    example = dataset.evaluation[dataset.features].head(3) if dataset is not None else None
+    # The model directory the worker (or the command) wrote, as files: this process never
+    # loads the model.
     return tracker.log_run(
         run_name=f"{outcome.role}-{(outcome.git.sha or 'local')[:7]}",
         params=outcome.params,
         metrics=metrics,
         tags=run_tags(cfg, outcome),
-        model=trained.estimator if trained.kind == "sklearn" else None,
-        model_dir=trained.model_dir if trained.kind == "command" else None,
+        model_dir=trained.model_dir,
         artifacts=[outcome.out_dir / "predictions.csv", outcome.out_dir / "metrics.json"],
-        input_example=example,
     )
 
 
@@ -255,10 +249,12 @@ def score_registered(
     dataset: Dataset | None = None,
     registry: Registry | None = None,
 ) -> ev.Evaluation:
-    """Load a registered model and score it on the current evaluation rows.
+    """Score a registered model on the current evaluation rows.
 
-    A registry that keeps models as files (the GitHub Releases backend) downloads the version
-    first; MLflow loads ``models:/`` and ``runs:/`` URIs itself."""
+    This process (it holds the credentials) fetches the model into ``out_dir/registered``: a
+    registry that keeps models as files (the GitHub Releases backend) downloads the version,
+    MLflow's ``models:/`` and ``runs:/`` URIs are downloaded. A worker process with no token or
+    credential loads it (scikit-learn models: skops with a fixed allow-list) and scores it."""
     from cml_bot import registry as tracking
 
     if dataset is None:
@@ -273,23 +269,23 @@ def score_registered(
         uri = version.model_uri
         if registry is not None:
             uri = registry.model_location(version, out_dir / "registered")
-        if version.kind == "sklearn":
-            model = tracking.load_sklearn(uri, tracker.tracking_uri)
-            predict_fn = ev.sklearn_predict_fn(model)
-            classes = ev.model_classes(model)
-        else:
-            pyfunc = tracking.load_pyfunc(uri, tracker.tracking_uri)
-
-            def predict_fn(frame: Any) -> Any:
-                import numpy as np
-
-                return np.asarray(pyfunc.predict(frame)).ravel(), None
-
-            classes = []
+        local = tracking.download_model(uri, tracker.tracking_uri, out_dir / "registered")
     with progress.step(f"scoring v{version.version} on {len(dataset.evaluation)} rows"):
-        preds = ev.predict(predict_fn, dataset, classes, cfg.evaluate.slices, cfg.model.task)
-        median, p95 = ev.measure_latency(predict_fn, dataset.evaluation[dataset.features])
-    return _finish(cfg, preds, out_dir, median, p95, None, dataset.fingerprint())
+        scored = isolation.score(
+            cfg, local, kind=version.kind, label=without_credentials(uri), dataset=dataset
+        )
+        preds = ev.prediction_set(
+            dataset, scored.pred, scored.proba, scored.classes, cfg.evaluate.slices, cfg.model.task
+        )
+    return _finish(
+        cfg,
+        preds,
+        out_dir,
+        scored.latency_median_ms,
+        scored.latency_p95_ms,
+        None,
+        dataset.fingerprint(),
+    )
 
 
 def promote(

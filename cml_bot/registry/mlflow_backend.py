@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cml_bot.core import RegistryError, iso_utc
+from cml_bot.core import RegistryError, iso_utc, without_credentials
 from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
-from cml_bot.registry.tracking import TAG_PREFIX, Tracker, _first_line, _safe_uri
+from cml_bot.registry.mlflow_models import _first_line
+from cml_bot.registry.tracking import TAG_PREFIX, Tracker
 
 HISTORY_TAG = TAG_PREFIX + "alias_history."
 HISTORY_KEEP = 100
@@ -71,7 +72,7 @@ class MlflowRegistry:
             raise
         except Exception as exc:
             raise RegistryError(
-                f"MLflow registry at {_safe_uri(self.tracker.tracking_uri)}: "
+                f"MLflow registry at {without_credentials(self.tracker.tracking_uri)}: "
                 f"{what} failed: {_first_line(exc, self.tracker.tracking_uri)}",
                 fix="check the tracking server is reachable and that your "
                 "credentials may write to the registry",
@@ -217,7 +218,8 @@ class MlflowRegistry:
         return [AliasMove(**item) for item in json.loads(raw)]
 
     def model_location(self, version: ModelVersion, dest: Path) -> str:
-        """MLflow loads its own ``models:/`` and ``runs:/`` URIs: nothing to download."""
+        """The version's ``models:/`` URI: :func:`~cml_bot.registry.download_model` fetches it
+        (with this process's credentials) for the worker that loads it with none."""
         return version.model_uri
 
     def download_predictions(self, version: ModelVersion, dest: Path) -> Path | None:

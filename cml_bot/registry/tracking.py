@@ -3,7 +3,8 @@
 
 The embedded default is a SQLite store in ``.cml-bot/mlflow.db`` with artifacts beside it in
 ``.cml-bot/artifacts``. MLflow is imported here only, and only when a run is logged or a model
-loaded, so the event and comment paths never pay for it.
+saved, downloaded or loaded, so the event and comment paths never pay for it. Models are loaded
+only in cml-bot's worker process, which holds no credentials (see "loading models" below).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import contextlib
 import logging
 import math
 import os
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cml_bot.core import RegistryError, scrub, secret_values, uri_secrets, without_credentials
+from cml_bot.core import RegistryError, without_credentials
+from cml_bot.registry.mlflow_models import _first_line, log_sklearn_model
 
 STATE_DIR = ".cml-bot"
 TAG_PREFIX = "cml_bot."
@@ -108,7 +109,7 @@ class Tracker:
                     exp_id = exp.experiment_id
         except Exception as exc:  # MLflow's own message names the store problem
             raise RegistryError(
-                f"cannot open the MLflow store at {_safe_uri(self.tracking_uri)}:"
+                f"cannot open the MLflow store at {without_credentials(self.tracking_uri)}:"
                 f" {_first_line(exc, self.tracking_uri)}",
                 fix="check registry.tracking_uri / MLFLOW_TRACKING_URI and that "
                 "the server is up; credentials go in MLFLOW_TRACKING_USERNAME/"
@@ -135,7 +136,6 @@ class Tracker:
         input_example: Any = None,
     ) -> LoggedRun:
         """One MLflow run with params, metrics, tags, the model and the given artifact files."""
-        import math
 
         import mlflow
 
@@ -163,7 +163,7 @@ class Tracker:
             raise
         except Exception as exc:
             raise RegistryError(
-                f"logging the run to {_safe_uri(self.tracking_uri)} failed: "
+                f"logging the run to {without_credentials(self.tracking_uri)} failed: "
                 f"{_first_line(exc, self.tracking_uri)}",
                 fix="check the tracking store is reachable and writable "
                 "(docs/troubleshooting.md#cannot-open-the-mlflow-store)",
@@ -191,7 +191,8 @@ def find_candidate(tracker: Tracker, sha: str) -> tuple[LoggedRun, dict[str, str
         )
     except Exception as exc:
         raise RegistryError(
-            f"searching {_safe_uri(tracker.tracking_uri)} for the run of {sha[:7]} failed: "
+            f"searching {without_credentials(tracker.tracking_uri)} for the run of {sha[:7]} "
+            "failed: "
             f"{_first_line(exc, tracker.tracking_uri)}",
             fix="check the tracking server is reachable "
             "(docs/troubleshooting.md#cannot-open-the-mlflow-store)",
@@ -208,204 +209,6 @@ def find_candidate(tracker: Tracker, sha: str) -> tuple[LoggedRun, dict[str, str
     return logged, dict(run.data.tags)
 
 
-@dataclass(frozen=True)
-class Ping:
-    """What a tracking store answered :func:`ping`; no credentials in it.
-
-    ``status`` is the experiment search's HTTP status (200: it worked; for a non-HTTP store
-    200 or None), None when no answer came back; ``reason`` says why not, in MLflow's words.
-    ``health`` is an http(s) server's answer to ``GET /health`` (None: no answer, or not
-    asked); ``credentials`` whether MLflow sent any (user and password, a token, an auth plugin).
-    """
-
-    status: int | None
-    reason: str = ""
-    health: int | None = None
-    credentials: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200
-
-
-def ping(tracking_uri: str, *, env: Mapping[str, str] | None = None, timeout: float = 5.0) -> Ping:
-    """Ask a tracking store for one experiment with MLflow's own client, so MLflow's TLS
-    (``MLFLOW_TRACKING_INSECURE_TLS``, ``MLFLOW_TRACKING_SERVER_CERT_PATH`` ...) and auth
-    settings (``MLFLOW_TRACKING_USERNAME``/``PASSWORD``, ``MLFLOW_TRACKING_TOKEN`` ...) apply,
-    read from ``env`` (default: this process's environment). An http(s) server is asked
-    ``GET /health`` first. One attempt per request, each at most ``timeout`` seconds.
-
-    A local SQLite store is created if missing (MLflow creates it on first use)."""
-    overrides = {
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, math.ceil(timeout))),
-    }
-    secrets = uri_secrets(tracking_uri) + secret_values(os.environ if env is None else env)
-    with _mlflow_environ(env, overrides):
-        from mlflow import MlflowClient
-        from mlflow.utils.credentials import get_default_host_creds
-
-        health, credentials = None, False
-        if tracking_uri.startswith(("http://", "https://")):
-            creds = get_default_host_creds(tracking_uri)
-            credentials = _sends_credentials(tracking_uri, creds)
-            try:
-                health = _health(creds, timeout)
-            except Exception as exc:  # refused, timed out, TLS: nothing answered
-                return Ping(None, scrub(str(_root_cause(exc)), secrets), None, credentials)
-        try:
-            MlflowClient(tracking_uri).search_experiments(max_results=1)
-        except Exception as exc:
-            status = _http_status(exc) if health is not None else None
-            cause = str(_root_cause(exc)) if status is None else _first_line(exc, tracking_uri)
-            return Ping(status, scrub(cause, secrets), health, credentials)
-    return Ping(200, "", health, credentials)
-
-
-def _health(creds: Any, timeout: float) -> int:
-    """The HTTP status of ``GET /health`` (an error status too; no retries)."""
-    from mlflow.utils.rest_utils import http_request
-
-    response = http_request(
-        creds,
-        "/health",
-        "GET",
-        max_retries=0,
-        timeout=timeout,
-        retry_codes=(),
-        raise_on_status=False,
-    )
-    return int(response.status_code)
-
-
-def _sends_credentials(uri: str, creds: Any) -> bool:
-    """Whether MLflow's request carries credentials: the URI's ``user:password@``, a user and
-    password, a token, an auth plugin or AWS SigV4 (``MLFLOW_TRACKING_*``)."""
-    if "@" in uri.partition("://")[2].partition("/")[0]:
-        return True
-    return bool((creds.username and creds.password) or creds.token or creds.auth or creds.aws_sigv4)
-
-
-def _http_status(exc: Exception) -> int | None:
-    """The HTTP status an MLflow client error stands for; None when no response came back."""
-    text = str(exc)
-    found = re.search(r"failed with error code (\d{3})|too many (\d{3}) error responses", text)
-    if found:
-        return int(found.group(1) or found.group(2))
-    if isinstance(_root_cause(exc), OSError):  # refused, reset, timed out: no response
-        return None
-    code = getattr(exc, "get_http_status_code", None)
-    return int(code()) if callable(code) else None
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """The innermost error under MLflow's, requests' and urllib3's wrappers: for a dead server
-    the socket's own ``[Errno 111] Connection refused``."""
-    seen = {id(exc)}
-    while True:
-        inner = exc.__cause__ or exc.__context__ or getattr(exc, "reason", None)
-        if not isinstance(inner, BaseException) and exc.args:
-            inner = exc.args[0]
-        if not isinstance(inner, BaseException) or id(inner) in seen:
-            return exc
-        seen.add(id(inner))
-        exc = inner
-
-
-@contextlib.contextmanager
-def _mlflow_environ(env: Mapping[str, str] | None, overrides: Mapping[str, str]) -> Iterator[None]:
-    """MLflow reads its settings from ``os.environ`` when it makes a request: meanwhile, the
-    ``MLFLOW_*`` variables are those of ``env`` (when given) plus ``overrides``."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
-    wanted = saved if env is None else {k: v for k, v in env.items() if k.startswith("MLFLOW_")}
-    _set_mlflow_environ({**wanted, **overrides})
-    try:
-        yield
-    finally:
-        _set_mlflow_environ(saved)
-
-
-def _set_mlflow_environ(values: Mapping[str, str]) -> None:
-    for name in [k for k in os.environ if k.startswith("MLFLOW_")]:
-        del os.environ[name]
-    os.environ.update(values)
-
-
-def sklearn_requirements() -> list[str]:
-    """Explicit pins for the logged model, so MLflow does not infer them by importing things."""
-    from importlib.metadata import version
-
-    reqs = []
-    for dist in ("scikit-learn", "numpy", "pandas", "scipy", "skops"):
-        with contextlib.suppress(Exception):
-            reqs.append(f"{dist}=={version(dist)}")
-    return reqs
-
-
-def trusted_types(model: Any) -> list[str]:
-    """The types skops must be told to trust to load this model back (all sklearn/numpy here)."""
-    import skops.io
-
-    return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
-
-
-def log_sklearn_model(model: Any, input_example: Any = None) -> None:
-    import mlflow.sklearn
-
-    mlflow.sklearn.log_model(
-        model,
-        name="model",
-        serialization_format="skops",
-        skops_trusted_types=trusted_types(model),
-        pip_requirements=sklearn_requirements(),
-        input_example=input_example,
-    )
-
-
-def save_sklearn_model(model: Any, path: Path) -> None:
-    """The same MLflow model layout on local disk (for size and for the output folder)."""
-    import shutil
-
-    import mlflow.sklearn
-
-    if path.exists():
-        shutil.rmtree(path)
-    mlflow.sklearn.save_model(
-        model,
-        str(path),
-        serialization_format="skops",
-        skops_trusted_types=trusted_types(model),
-        pip_requirements=sklearn_requirements(),
-    )
-
-
-def load_pyfunc(model_uri: str, tracking_uri: str) -> Any:
-    import mlflow.pyfunc
-
-    return _load(mlflow.pyfunc.load_model, model_uri, tracking_uri)
-
-
-def load_sklearn(model_uri: str, tracking_uri: str) -> Any:
-    import mlflow.sklearn
-
-    return _load(mlflow.sklearn.load_model, model_uri, tracking_uri)
-
-
-def _load(loader: Any, model_uri: str, tracking_uri: str) -> Any:
-    import mlflow
-
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    try:
-        return loader(model_uri)
-    except Exception as exc:
-        raise RegistryError(
-            f"cannot load model {without_credentials(model_uri)}: {_first_line(exc, tracking_uri)}",
-            fix="check the registry has that version and its artifacts "
-            "(docs/troubleshooting.md#model-loading-refused)",
-        ) from None
-
-
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (created when missing) against other processes, with
@@ -419,18 +222,3 @@ def _file_lock(path: Path) -> Iterator[None]:
 def _param(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 6000 else text[:5997] + "..."
-
-
-def _first_line(exc: BaseException, uri: str | None = None) -> str:
-    """The first line of an MLflow error, without the credentials of ``uri``: MLflow quotes the
-    URL it failed on, ``user:password@`` included."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else ""
-    if uri:
-        text = scrub(text.replace(uri, without_credentials(uri)), uri_secrets(uri))
-    return f"{type(exc).__name__}: {text}"
-
-
-def _safe_uri(uri: str) -> str:
-    """A URI with any user:password@ credentials masked, fit for messages."""
-    return without_credentials(uri)

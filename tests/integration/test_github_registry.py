@@ -54,7 +54,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
 
-    from cml_bot.registry.tracking import save_sklearn_model
+    from cml_bot.registry.mlflow_models import save_sklearn_model
 
     rng = np.random.default_rng(7)
     features = rng.normal(size=(60, 3))
@@ -135,7 +135,7 @@ def alias_tags(emu: Emulator) -> list[str]:
 def test_versions_champion_history_and_round_trip(
     emu: Emulator, models: Models, tmp_path: Path
 ) -> None:
-    from cml_bot.registry.tracking import load_sklearn
+    from cml_bot.ml.loading import load_sklearn
 
     reg = registry(emu)
     v1 = register(reg, models, 0, SHA1)
@@ -188,7 +188,7 @@ def test_versions_champion_history_and_round_trip(
     # round trip: the unpacked model predicts as the original; the predictions are byte-equal
     model_dir = reg.download_model(v2, tmp_path / "download")
     assert model_dir == tmp_path / "download" / "model" and (model_dir / "MLmodel").is_file()
-    loaded = load_sklearn(str(model_dir), f"sqlite:///{tmp_path / 'mlflow.db'}")
+    loaded = load_sklearn(model_dir)  # skops with cml-bot's fixed allow-list
     np.testing.assert_array_equal(
         loaded.predict(models.features), models.estimators[1].predict(models.features)
     )

@@ -10,9 +10,11 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from cml_bot.ml.loading import load_sklearn
 from cml_bot.registry.base import AliasConflict
 from cml_bot.registry.mlflow_backend import MlflowRegistry
-from cml_bot.registry.tracking import Tracker, default_tracking_uri, load_sklearn
+from cml_bot.registry.mlflow_models import download_model
+from cml_bot.registry.tracking import Tracker, default_tracking_uri
 
 
 def _fit(c: float) -> LogisticRegression:
@@ -60,8 +62,8 @@ def roundtrip(uri: str, root: Path, name: str) -> None:
     champ = registry.champion()
     assert champ is not None and champ.version == "2"
     assert [(m.version, m.previous) for m in registry.alias_history()] == [("1", None), ("2", "1")]
-    # load by alias and predict: the model that went in comes out
-    model = load_sklearn(f"models:/{name}@champion", uri)
+    # download by alias, load (skops, fixed allow-list) and predict: the model that went in
+    model = load_sklearn(download_model(f"models:/{name}@champion", uri, root / "champion"))
     x, _ = load_iris(return_X_y=True)
     assert np.array_equal(model.predict(x), _fit(1.0).predict(x))
     got = registry.download_predictions(champ, root / "dl")

@@ -23,7 +23,8 @@ from click.testing import CliRunner, Result
 from cml_bot.app import github_events as app_github
 from cml_bot.cli import main
 from cml_bot.core.errors import CmlBotError
-from cml_bot.registry.tracking import Tracker, _first_line
+from cml_bot.registry.mlflow_models import _first_line
+from cml_bot.registry.tracking import Tracker
 from tests.emulator import Emulator
 from tests.integration.support import (
     EXAMPLE,

@@ -645,9 +645,9 @@ def test_broken_data_raises_data_error_or_trains(tmp_path: Path, name: str) -> N
         assert expected in caught.value.message and caught.value.fix
         return
     dataset = load_dataset(cfg)  # missing values are imputed by the pipeline
-    model = train_builtin(cfg, dataset, {"n_estimators": 3})
-    predictions = model.estimator.predict(dataset.evaluation[dataset.features])
-    assert len(predictions) == len(dataset.evaluation)
+    model = train_builtin(cfg, dataset, {"n_estimators": 3}, tmp_path / "out")
+    assert model.scored is not None  # the worker's predictions of the evaluation rows
+    assert len(model.scored.pred) == len(dataset.evaluation)
 
 
 def test_an_all_missing_only_feature_loads_then_fails_training_clearly(tmp_path: Path) -> None:
@@ -657,8 +657,10 @@ def test_an_all_missing_only_feature_loads_then_fails_training_clearly(tmp_path:
 
     cfg = data_config(tmp_path, table([("", y) for _, y in ROWS]), None)
     dataset = load_dataset(cfg)
-    with pytest.warns(UserWarning), pytest.raises(TrainingError, match="0 feature"):
-        train_builtin(cfg, dataset, {"n_estimators": 3})
+    lines: list[str] = []  # the worker's output: scikit-learn's warning names the column
+    with pytest.raises(TrainingError, match="0 feature"):
+        train_builtin(cfg, dataset, {"n_estimators": 3}, tmp_path / "out", echo=lines.append)
+    assert any("Skipping features without any observed values: ['x']" in x for x in lines)
 
 
 def test_cli_train_on_broken_data_exits_3_without_a_traceback(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 from cml_bot.config.models import parse_config
 from cml_bot.core.errors import ConfigError, DataError, TrainingError
 from cml_bot.ml.data import ROW_ID, load_dataset
+from cml_bot.ml.loading import load_sklearn
 from cml_bot.ml.training import train, train_builtin
 
 
@@ -51,11 +52,17 @@ def test_builtin_trainer_fits_a_full_pipeline(tmp_path: Path) -> None:
     ds = load_dataset(cfg)
     assert len(ds.train) == 60 and len(ds.evaluation) == 20
     assert ds.features == ["x1", "x2", "color"]
-    model = train_builtin(cfg, ds, {"n_estimators": 5})
+    model = train_builtin(cfg, ds, {"n_estimators": 5}, tmp_path / "out")
+    # fitted in a worker process: the model comes back as a skops MLflow model directory and
+    # the predictions of the evaluation rows
+    assert model.model_dir == tmp_path / "out" / "model"
+    assert model.scored is not None and len(model.scored.pred) == 20
+    assert model.scored.classes == ["no", "yes"] and model.scored.proba is not None
     # the pipeline scores raw rows, categorical columns included
+    pipeline = load_sklearn(model.model_dir)  # type: ignore[arg-type]
     raw = pd.DataFrame({"x1": [2.0], "x2": [0.0], "color": ["green"]})
-    assert model.estimator.predict(raw)[0] == "yes"
-    assert model.estimator.named_steps["model"].random_state == 0  # seeded from train.seed
+    assert pipeline.predict(raw)[0] == "yes"
+    assert pipeline.named_steps["model"].random_state == 0  # seeded from train.seed
 
 
 def test_split_is_seeded_and_row_ids_stable(tmp_path: Path) -> None:

@@ -1,0 +1,188 @@
+"""The worker process: ``python -m cml_bot.ml.worker fit|score JOB.json``.
+
+It runs what must not run where the secrets are (:mod:`cml_bot.ml.isolation` starts it with no
+token and no credential): the estimator class a pull request's config names, and the loading of
+a registered model. It reads the job folder :mod:`~cml_bot.ml.isolation` wrote and answers in
+it: ``result.json``, the predictions, and ``error.json`` for an error the user can fix (the same
+:class:`~cml_bot.core.CmlBotError` messages as in-process). Any other failure is a traceback on
+stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cml_bot.core import CmlBotError, ConfigError, TrainingError
+from cml_bot.ml import evaluation as ev
+from cml_bot.ml.isolation import EVAL_FRAME, RESULT, TRAIN_FRAME, save_array, write_error
+
+
+def import_estimator(path: str) -> type:
+    module_name, _, cls_name = path.rpartition(".")
+    if not module_name:
+        raise ConfigError(
+            f"train.estimator {path!r} is not an import path",
+            fix="write module.Class, e.g. sklearn.ensemble.RandomForestClassifier",
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"cannot import module '{module_name}' for train.estimator: {exc}",
+            fix="check the spelling, or add the package to your environment",
+        ) from None
+    cls = getattr(module, cls_name, None)
+    if not isinstance(cls, type):
+        names = [n for n in dir(module) if not n.startswith("_")]
+        hint = difflib.get_close_matches(cls_name, names, n=3)
+        raise ConfigError(
+            f"'{module_name}' has no estimator class '{cls_name}'",
+            fix=f"did you mean {', '.join(hint)}?"
+            if hint
+            else "check the class name in train.estimator",
+        )
+    return cls
+
+
+def check_params(estimator_cls: type, params: dict[str, Any], source: str = "train.params") -> None:
+    """Every key must be a parameter of the estimator; say which ones exist when not."""
+    valid = set(estimator_cls().get_params(deep=False))
+    for key in params:
+        if key not in valid:
+            hint = difflib.get_close_matches(key, sorted(valid), n=3)
+            raise ConfigError(
+                f"{source}.{key}: {estimator_cls.__name__} has no parameter '{key}'",
+                fix=f"did you mean {', '.join(hint)}?"
+                if hint
+                else f"valid parameters: {', '.join(sorted(valid))}",
+            )
+
+
+def build_pipeline(
+    estimator: str, frame: Any, features: list[str], params: dict[str, Any], seed: int
+) -> Any:
+    """Imputation and one-hot encoding in front of the estimator, so the model scores raw rows."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    cls = import_estimator(estimator)
+    check_params(cls, params)
+    params = dict(params)
+    if "random_state" in cls().get_params(deep=False) and "random_state" not in params:
+        params["random_state"] = seed
+    numeric = [c for c in features if frame[c].dtype.kind in "biuf"]
+    categorical = [c for c in features if c not in numeric]
+    pre = ColumnTransformer(
+        [
+            ("num", SimpleImputer(strategy="median"), numeric),
+            (
+                "cat",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="most_frequent")),
+                        ("onehot", OneHotEncoder(handle_unknown="ignore")),
+                    ]
+                ),
+                categorical,
+            ),
+        ],
+        remainder="drop",
+    )
+    try:
+        model = cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot build {cls.__name__} with {params}: {exc}",
+            fix="check the values in train.params",
+        ) from None
+    return Pipeline([("preprocess", pre), ("model", model)])
+
+
+def _measure(
+    folder: Path, predict_fn: ev.PredictFn, frame: Any, classes: list[Any]
+) -> dict[str, Any]:
+    """Predictions (and probabilities) of every row into the folder; latency as today."""
+    pred, proba = ev.raw_predict(predict_fn, frame)
+    save_array(folder, "pred", pred)
+    if proba is not None:
+        save_array(folder, "proba", proba)
+    median, p95 = ev.measure_latency(predict_fn, frame)
+    return {"classes": classes, "latency_median_ms": median, "latency_p95_ms": p95}
+
+
+def fit(job: dict[str, Any], folder: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    from cml_bot.registry import save_sklearn_model
+
+    # Written by the cml-bot process into a folder only this user can write: pickling keeps
+    # every dtype, and unpickling here can harm only this process (it runs PR code anyway).
+    train = pd.read_pickle(folder / TRAIN_FRAME)  # noqa: S301
+    evaluation = pd.read_pickle(folder / EVAL_FRAME)  # noqa: S301
+    features, estimator = list(job["features"]), str(job["estimator"])
+    pipeline = build_pipeline(estimator, train, features, dict(job["params"]), int(job["seed"]))
+    start = time.perf_counter()
+    try:
+        pipeline.fit(train[features], train[job["target"]])
+    except Exception as exc:  # the estimator's own message names the problem
+        raise TrainingError(
+            f"training {estimator} failed: {type(exc).__name__}: {exc}",
+            fix="check train.params and the data's columns",
+        ) from None
+    seconds = time.perf_counter() - start
+    predict_fn = ev.sklearn_predict_fn(pipeline)
+    result = _measure(folder, predict_fn, evaluation, ev.model_classes(pipeline))
+    save_sklearn_model(pipeline, Path(job["model_dir"]))
+    return {**result, "fit_seconds": seconds}
+
+
+def score(job: dict[str, Any], folder: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    from cml_bot.ml.loading import load_sklearn
+    from cml_bot.registry import load_pyfunc
+
+    frame = pd.read_pickle(folder / EVAL_FRAME)  # noqa: S301  (written by cml-bot, see fit)
+    model_dir, label = str(job["model_dir"]), str(job["label"])
+    if job["kind"] == "sklearn":
+        model = load_sklearn(Path(model_dir), label)
+        return _measure(folder, ev.sklearn_predict_fn(model), frame, ev.model_classes(model))
+    pyfunc = load_pyfunc(model_dir, label=label)
+
+    def predict_fn(rows: Any) -> Any:
+        import numpy as np
+
+        return np.asarray(pyfunc.predict(rows)).ravel(), None
+
+    return _measure(folder, predict_fn, frame, [])
+
+
+JOBS = {"fit": fit, "score": score}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in JOBS:
+        print("usage: python -m cml_bot.ml.worker fit|score JOB.json", file=sys.stderr)
+        return 2
+    job_file = Path(argv[1])
+    folder = job_file.parent
+    job = json.loads(job_file.read_text())
+    try:
+        result = JOBS[argv[0]](job, folder)
+    except CmlBotError as exc:
+        write_error(folder, exc)
+        return 3
+    (folder / RESULT).write_text(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
