@@ -32,9 +32,12 @@ demo: $(VENV)/.installed
 	@echo "== 2/2 the pull request: more and deeper trees; compare with the champion and report"
 	$(BIN)/cml-bot run --local -c $(EXAMPLE)/cml-bot.yaml --set n_estimators=200 --set max_depth=6 --no-fail
 
-## test: lint, type-check and the whole test suite
+## test: lint, type-check and the whole test suite. The unit and integration tiers run on every
+## core (pytest-xdist, one file per worker: module fixtures stay whole); the e2e tier after them,
+## one act run at a time (act's caches are shared).
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile tests/unit tests/integration
+	$(BIN)/python -m pytest -q tests/e2e
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
