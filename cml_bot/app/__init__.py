@@ -11,7 +11,8 @@ public as a namespace for the CLI:
 * ``deploy``: deploy on merge, rollback and the model list;
 * ``pr_flow``: train, resolve the baseline, compare and render one pull request's report;
 * ``onboarding``: `cml-bot init` and `cml-bot doctor`;
-* ``summaries``: the texts the CLI prints (an outcome, a comparison, a deploy, the model list).
+* ``summaries``: the texts the CLI prints (an outcome, a comparison, a deploy, the model list);
+* ``trust``: the pull request's config judged by the default branch's privileged settings.
 
 May import: every package.
 """
@@ -26,4 +27,5 @@ __all__ = [
     "pr_flow",
     "slash_commands",
     "summaries",
+    "trust",
 ]

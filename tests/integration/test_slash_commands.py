@@ -84,6 +84,11 @@ def run_comment(
     emu: Emulator, project: dict[str, Any], tmp_path: Path, body: str, user: str
 ) -> tuple[Any, int]:
     payload, comment_id = comment_event(emu, body, user)
+    return run_event(emu, project, tmp_path, payload), comment_id
+
+
+def run_event(emu: Emulator, project: dict[str, Any], tmp_path: Path, payload: Any) -> Any:
+    """`cml-bot run` in Actions mode on this issue_comment payload."""
     event = tmp_path / "event.json"
     event.write_text(json.dumps(payload))
     env = {
@@ -99,7 +104,7 @@ def run_comment(
     settings = app.Settings(
         config_path=project["repo"] / "cml-bot.yaml", env=env, quiet=True, out_dir=tmp_path / "out"
     )
-    return app_github.run_action(settings), comment_id
+    return app_github.run_action(settings)
 
 
 def bot_comments(emu: Emulator) -> list[str]:
@@ -279,21 +284,8 @@ def test_deploy_of_a_pr_merged_into_another_branch_is_refused(
     pull.pull.merge_commit_sha = project["head"]  # the feature commit: not in main's history
     payload, _ = comment_event(emu, "/deploy", "carol")
     payload["issue"]["number"] = PR + 1
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    env = {
-        "GITHUB_EVENT_NAME": "issue_comment",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_API_URL": emu.url,
-        "GITHUB_TOKEN": "ghs_test",
-        "MLFLOW_TRACKING_URI": "",
-    }
-    settings = app.Settings(
-        config_path=project["repo"] / "cml-bot.yaml", env=env, quiet=True, out_dir=tmp_path / "o"
-    )
     with pytest.raises(CmlBotError, match="merged into release, not into main"):
-        app_github.run_action(settings)
+        run_event(emu, project, tmp_path, payload)
     replies = [c.body for c in emu.state.comments_on(PR + 1)]
     assert replies and "not into main" in replies[-1]
     posted = [f"{r.method} {r.path}" for r in emu.state.requests if r.method == "POST"]
