@@ -318,7 +318,9 @@ def models(st: Settings, as_json: bool) -> None:
     """List the registered versions with their metrics, SHA, PR, and which one is champion."""
     from cml_bot.app import deploy as app_deploy
 
-    versions, champion = app_deploy.models(st)
+    versions, champion, ignored = app_deploy.models_listing(st)
+    for why in ignored:
+        click.echo(f"warning: ignored: {why}", err=True)
     if as_json:
         click.echo(summaries.as_json(summaries.models_json(versions, champion)))
     else:

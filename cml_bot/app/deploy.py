@@ -324,7 +324,14 @@ def rollback(
 
 def models(settings: Settings) -> tuple[list[ModelVersion], str | None]:
     """Every registered version, oldest first, and the champion's version."""
+    versions, champion, _ = models_listing(settings)
+    return versions, champion
+
+
+def models_listing(settings: Settings) -> tuple[list[ModelVersion], str | None, list[str]]:
+    """:func:`models`, and why each registry entry that is not the bot's was ignored."""
     cfg = load(settings)
     registry = make_registry(cfg, settings.env)
     champion = registry.champion(cfg.deploy.alias)
-    return registry.versions(), champion.version if champion else None
+    versions = registry.versions()
+    return versions, champion.version if champion else None, registry.ignored()

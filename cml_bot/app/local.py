@@ -90,7 +90,8 @@ def make_registry(cfg: Config, env: Mapping[str, str], tracker: Tracker | None =
                 "mlflow (with registry.tracking_uri for a team server)",
             )
         api = env.get("GITHUB_API_URL") or "https://api.github.com"
-        return GitHubRegistry(GitHubClient(token, repository, api_url=api), cfg.model.name)
+        client = GitHubClient(token, repository, api_url=api)
+        return GitHubRegistry(client, cfg.model.name, cfg.registry.authors)
     from cml_bot.registry import MlflowRegistry
 
     return MlflowRegistry(tracker or make_tracker(cfg, env))
@@ -138,7 +139,7 @@ def evaluate(settings: Settings, version: str | None = None) -> Outcome:
             fix="train and promote a model first (`cml-bot train` then `cml-bot promote`)",
         )
     dest = out_dir(settings, cfg)
-    evaluation = score_registered(cfg, found, tracker, dest, settings.progress)
+    evaluation = score_registered(cfg, found, tracker, dest, settings.progress, registry=registry)
     outcome = Outcome(
         role="baseline",
         out_dir=dest,

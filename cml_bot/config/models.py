@@ -8,6 +8,7 @@ Pure: no environment, no adapters, no files.
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 from pathlib import Path
 from typing import Any, Literal
@@ -178,6 +179,25 @@ class RegistrySection(_Strict):
         description="MLflow tracking URI; default "
         "MLFLOW_TRACKING_URI, else sqlite:///.cml-bot/mlflow.db.",
     )
+    authors: list[str] = Field(
+        default_factory=lambda: ["github-actions[bot]"],
+        min_length=1,
+        description="GitHub registry: the accounts whose releases and assets count as model "
+        "versions and champion steps (the login of the token that registers: "
+        "`github-actions[bot]` for GITHUB_TOKEN, `<app-slug>[bot]` for a GitHub App). "
+        "Releases or assets by anyone else are ignored and reported.",
+    )
+
+    @field_validator("authors")
+    @classmethod
+    def _logins(cls, value: list[str]) -> list[str]:
+        for login in value:
+            if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", login):
+                raise ValueError(
+                    f"{login!r} is not a GitHub login; write the account name, e.g. "
+                    "github-actions[bot] or my-app[bot]"
+                )
+        return value
 
 
 class DeploySection(_Strict):

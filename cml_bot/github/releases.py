@@ -43,6 +43,7 @@ class AssetInfo:
     download_url: str  # browser_download_url: the web URL people use
     digest: str | None  # "sha256:<hex>" where GitHub reports it
     created_at: str
+    uploader: str = ""  # login of the account that uploaded it
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class ReleaseInfo:
     html_url: str
     upload_url: str  # without the ``{?name,label}`` template
     assets: tuple[AssetInfo, ...]
+    author: str = ""  # login of the account that created the release
 
     def asset(self, name: str) -> AssetInfo | None:
         return next((a for a in self.assets if a.name == name), None)
@@ -357,6 +359,7 @@ def _asset_info(data: Any) -> AssetInfo:
         download_url=str(data.get("browser_download_url") or ""),
         digest=str(data["digest"]) if data.get("digest") else None,
         created_at=str(data.get("created_at") or ""),
+        uploader=str((data.get("uploader") or {}).get("login") or ""),
     )
 
 
@@ -370,6 +373,7 @@ def _asset_json(asset: AssetInfo) -> dict[str, Any]:
         "browser_download_url": asset.download_url,
         "digest": asset.digest,
         "created_at": asset.created_at,
+        "uploader": {"login": asset.uploader} if asset.uploader else None,
     }
 
 
@@ -392,4 +396,5 @@ def _release_info(data: Any) -> ReleaseInfo:
         html_url=str(data.get("html_url") or ""),
         upload_url=str(data.get("upload_url") or "").split("{", 1)[0],
         assets=tuple(_asset_info(a) for a in assets) if isinstance(assets, list) else (),
+        author=str((data.get("author") or {}).get("login") or ""),
     )

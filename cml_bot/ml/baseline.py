@@ -63,31 +63,53 @@ def resolve(
     if mode == "none":
         return Baseline("none", None, notes=["No baseline: `baseline: none` is configured."])
     if mode in ("champion", "champion-only"):
-        found = _champion(cfg, candidate, registry, tracker, out_dir, progress)
-        if found is not None:
-            return found
-        if mode == "champion-only":  # deploys compare with what is in production, or nothing
-            return Baseline(
-                "none",
-                None,
-                notes=[
-                    f"No model is '{cfg.deploy.alias}' yet: this is the first deployment, so only "
-                    "the absolute gates apply."
-                ],
-            )
-        fallback = base(
-            cfg, candidate, base_ref=base_ref, out_dir=out_dir, tracker=tracker, progress=progress
+        chosen = _champion_or_fallback(
+            cfg, candidate, mode, registry, tracker, base_ref, out_dir, progress
         )
-        fallback.notes.insert(
-            0,
-            f"No '{cfg.deploy.alias}' model is registered yet, so the "
-            "baseline is the base commit retrained with the same data and "
-            "seed.",
-        )
-        return fallback
+        chosen.notes[:0] = [
+            f"Ignored in the registry: {why}. Only entries cml-bot made count "
+            "(`registry.authors`; docs/reliability.md §7)."
+            for why in registry.ignored()
+        ]
+        return chosen
     return base(
         cfg, candidate, base_ref=base_ref, out_dir=out_dir, tracker=tracker, progress=progress
     )
+
+
+def _champion_or_fallback(
+    cfg: Config,
+    candidate: Outcome,
+    mode: str,
+    registry: Registry,
+    tracker: Tracker,
+    base_ref: str | None,
+    out_dir: Path,
+    progress: Progress,
+) -> Baseline:
+    """The champion; without one, nothing (``champion-only``) or the base commit retrained."""
+    found = _champion(cfg, candidate, registry, tracker, out_dir, progress)
+    if found is not None:
+        return found
+    if mode == "champion-only":  # deploys compare with what is in production, or nothing
+        return Baseline(
+            "none",
+            None,
+            notes=[
+                f"No model is '{cfg.deploy.alias}' yet: this is the first deployment, so only "
+                "the absolute gates apply."
+            ],
+        )
+    fallback = base(
+        cfg, candidate, base_ref=base_ref, out_dir=out_dir, tracker=tracker, progress=progress
+    )
+    fallback.notes.insert(
+        0,
+        f"No '{cfg.deploy.alias}' model is registered yet, so the "
+        "baseline is the base commit retrained with the same data and "
+        "seed.",
+    )
+    return fallback
 
 
 def _champion(

@@ -272,7 +272,11 @@ def score_registered(
         local = tracking.download_model(uri, tracker.tracking_uri, out_dir / "registered")
     with progress.step(f"scoring v{version.version} on {len(dataset.evaluation)} rows"):
         scored = isolation.score(
-            cfg, local, kind=version.kind, label=without_credentials(uri), dataset=dataset
+            cfg,
+            local,
+            kind=version.kind,
+            label=without_credentials(version.model_uri),
+            dataset=dataset,
         )
         preds = ev.prediction_set(
             dataset, scored.pred, scored.proba, scored.classes, cfg.evaluate.slices, cfg.model.task

@@ -101,3 +101,24 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# Files MLflow writes into a model directory when it is registered or downloaded: not the model.
+_REGISTRY_FILES = frozenset({"registered_model_meta"})
+
+
+def tree_sha256(root: Path) -> str:
+    """One SHA-256 over a model directory: every regular file's path (relative, ``/``-separated)
+    and bytes, in path order; MLflow's own registration notes are left out. Links count as
+    their target's path, never followed."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()):
+        rel = path.relative_to(root).as_posix()
+        if rel in _REGISTRY_FILES or (path.is_dir() and not path.is_symlink()):
+            continue
+        digest.update(rel.encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"link:" + str(path.readlink()).encode() + b"\0")
+            continue
+        digest.update(_sha256(path).encode() + b"\0")
+    return digest.hexdigest()

@@ -57,6 +57,10 @@ class Registry(Protocol):
 
     def alias_history(self, alias: str = "champion") -> list[AliasMove]: ...
 
+    def ignored(self) -> list[str]:
+        """Why each registry entry read so far was not used: not made by the bot."""
+        ...
+
     def download_predictions(self, version: ModelVersion, dest: Path) -> Path | None: ...
 
     def model_location(self, version: ModelVersion, dest: Path) -> str:

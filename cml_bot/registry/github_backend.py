@@ -80,6 +80,7 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.core import RegistryError, iso_utc
+from cml_bot.github import ReleaseInfo
 from cml_bot.registry.archive import (
     MAX_MEMBERS,
     MAX_UNPACKED,
@@ -180,6 +181,7 @@ class GitHubRegistry(AliasPointer):
                 make_latest="false",
             )
             try:
+                self._check_author(release)
                 uploads = [
                     (MODEL_ASSET, archive.read_bytes(), "application/gzip"),
                     *(
@@ -253,6 +255,16 @@ class GitHubRegistry(AliasPointer):
             f"could not claim a version number for {self.name} after {MAX_CLAIMS} attempts",
             fix="too many registrations are racing; re-run the job",
         )
+
+    def _check_author(self, release: ReleaseInfo) -> None:
+        """Refuse to register as an account whose releases readers would ignore."""
+        if release.author.lower() not in self._trusted_logins:
+            raise RegistryError(
+                f"this token registers as {release.author or 'an unknown account'}, but only "
+                f"releases by {' or '.join(self.authors)} count as versions of {self.name}",
+                fix=f"add {release.author!r} to registry.authors in the default branch's "
+                "cml-bot.yaml, or register with the bot's token",
+            )
 
     def _discard(self, release_id: int, tag: str) -> None:
         """Best effort after a failed registration: delete the draft (the tag stays claimed)."""

@@ -28,13 +28,18 @@ objects on GitHub, and the API in use cannot create objects, so each step tag po
 commit of the version it selects (which exists: that version's tag points at it).
 
 The window: a step tag and its record are two requests. Only the writer that created the tag
-writes its record. If that writer dies in between, readers fall back to the step's commit: the
-one published version tagged at that commit. Only when several versions share that commit
-(retrained without a new commit) *and* the record is missing is the step ambiguous; then
-reads fail with a :class:`RegistryError` naming the tag to delete (which undoes the
-interrupted step) rather than guess. A removal whose record is missing reads as not removed.
-After a write that may or may not have been applied (a reset, a timeout), a step found at our
-own commit is only trusted when that commit maps to our version alone.
+writes its record, and only a recorded step counts: a step tag with no record (a mover that died
+in between, or a tag pushed by hand) is skipped, and the alias stands on the highest recorded
+step below it. A mover whose record cannot be written fails (the alias did not move); its tag
+stays taken, so the next move takes the step after it. After a write that may or may not have
+been applied (a reset, a timeout), a step found at our own commit is only trusted when that
+commit maps to our version alone.
+
+Trust: a record counts only when its release was published by one of the bot's accounts
+(``registry.authors``, :meth:`GitHubVersions._trusted`). Anyone who may push tags can create
+``cml-bot/...`` tags and releases; those are ignored and reported (:meth:`ignored`), never read
+as a version or a champion step. A new step always takes the number after the highest step
+tag, the bot's or not, so a foreign tag cannot block the compare-and-set.
 """
 
 from __future__ import annotations
@@ -78,7 +83,6 @@ class _Step:
     previous: str | None
     at: str
     reason: str
-    recorded: bool  # False: resolved from the commit because the record is missing
 
 
 class AliasPointer(GitHubVersions):
@@ -91,7 +95,7 @@ class AliasPointer(GitHubVersions):
 
     def champion(self, alias: str = "champion") -> ModelVersion | None:
         """The version ``alias`` points at, or None (3 calls)."""
-        step = self._current(_check_alias(alias))
+        step, _ = self._current(_check_alias(alias))
         if step is None or step.version is None:
             return None
         found = self.get(step.version)
@@ -112,19 +116,12 @@ class AliasPointer(GitHubVersions):
         listed = self._call("reading the alias history", self.client.list_releases)
         releases = {r.tag: r for r in listed if not r.draft}  # a deleted tag's release: a draft
         moves: list[AliasMove] = []
-        previous: str | None = None
         for seq in sorted(refs):
-            tag = self.alias_tag(alias, seq)
-            try:
-                step = self._resolve(alias, seq, refs[seq], releases.get(tag))
-            except RegistryError as exc:
-                log.warning("%s", exc.message)
-                moves.append(AliasMove(alias, "?", previous, "", "unrecorded step"))
-                previous = None
+            step = self._counted(alias, seq, releases.get(self.alias_tag(alias, seq)))
+            if step is None:
+                moves.append(AliasMove(alias, "?", None, "", "ignored: not recorded by cml-bot"))
                 continue
-            before = step.previous if step.recorded else previous
-            moves.append(AliasMove(alias, step.version or "", before, step.at, step.reason))
-            previous = step.version
+            moves.append(AliasMove(alias, step.version or "", step.previous, step.at, step.reason))
         return moves
 
     # ------------------------------------------------------------------ moving
@@ -136,7 +133,7 @@ class AliasPointer(GitHubVersions):
         ``expected`` (None: at nothing). A lost race is an :class:`AliasConflict`."""
         _check_alias(alias)
         number = str(_number(version))
-        current = self._current(alias)
+        current, top = self._current(alias)
         current_v = current.version if current else None
         if current_v != _opt_version(expected):
             raise AliasConflict(
@@ -152,21 +149,20 @@ class AliasPointer(GitHubVersions):
                 f"{self.name} has no published v{number} to point '{alias}' at",
                 fix="list the versions with `cml-bot models`",
             )
-        seq = (current.seq if current else 0) + 1
         move = AliasMove(alias, number, current_v, iso_utc(), reason)
-        return self._step(alias, seq, ref.sha, move)
+        return self._step(alias, top + 1, ref.sha, move)
 
     def remove_alias(self, alias: str, *, expected: str, reason: str = "") -> None:
         """Undo a first promotion: a step to nothing, if ``alias`` still points at ``expected``."""
         _check_alias(alias)
-        current = self._current(alias)
+        current, top = self._current(alias)
         if current is None or current.version != _opt_version(expected):
             raise AliasConflict(
                 f"'{alias}' of {self.name} no longer points at v{expected}",
                 fix="someone else promoted meanwhile; theirs stands",
             )
         move = AliasMove(alias, "", current.version, iso_utc(), reason)
-        self._step(alias, current.seq + 1, current.sha, move)
+        self._step(alias, top + 1, current.sha, move)
 
     def _step(self, alias: str, seq: int, sha: str, move: AliasMove) -> AliasMove:
         """Take step ``seq`` (create its tag at ``sha``: the compare-and-set), then record it."""
@@ -189,14 +185,12 @@ class AliasPointer(GitHubVersions):
         try:
             self._write_record(tag, move, seq)
         except RegistryError as exc:
-            if target is not None and self._versions_at(sha) == [int(target)]:
-                log.warning("'%s' moved to v%s; its record was not written: %s", alias, target, exc)
-                return move
             raise RegistryError(
-                f"'{alias}' of {self.name} moved ({tag}) but the record of the step could not "
-                f"be written: {exc.message}",
-                fix=f"{exc.fix or _WRITE_FIX}; then delete the tag {tag} to undo the step "
-                "and promote again",
+                f"'{alias}' of {self.name} did not move to {_label(target)}: the record of "
+                f"step {seq} ({tag}) could not be written, and a step without its record does "
+                f"not count: {exc.message}",
+                fix=f"{exc.fix or _WRITE_FIX}; then promote again (the next step takes the "
+                "number after it)",
             ) from None
         return move
 
@@ -205,7 +199,7 @@ class AliasPointer(GitHubVersions):
         writer's who chose the same commit. Trust it only if that cannot differ from ours."""
         target = move.version or None
         release = self._call(f"reading {tag}", self.client.release_by_tag, tag)
-        record = _alias_record(release) if release is not None else None
+        record = _alias_record(release) if release is not None and self._trusted(release) else None
         if record is not None:
             if record.get("version") == target:
                 return move
@@ -260,40 +254,40 @@ class AliasPointer(GitHubVersions):
                 found[int(rest)] = ref
         return found
 
-    def _current(self, alias: str) -> _Step | None:
+    def _current(self, alias: str) -> tuple[_Step | None, int]:
+        """The step ``alias`` stands on (the highest step the bot recorded; None when there is
+        none) and the highest step number anyone took (a move takes the next one)."""
         refs = self._alias_refs(alias)
-        if not refs:
-            return None
-        seq = max(refs)
-        tag = self.alias_tag(alias, seq)
-        release = self._call(f"reading '{alias}'", self.client.release_by_tag, tag)
-        return self._resolve(alias, seq, refs[seq], release)
+        for seq in sorted(refs, reverse=True):
+            tag = self.alias_tag(alias, seq)
+            release = self._call(f"reading '{alias}'", self.client.release_by_tag, tag)
+            step = self._counted(alias, seq, release, refs[seq].sha)
+            if step is not None:
+                return step, max(refs)
+        return None, max(refs, default=0)
 
-    def _resolve(self, alias: str, seq: int, ref: RefInfo, release: ReleaseInfo | None) -> _Step:
+    def _counted(
+        self, alias: str, seq: int, release: ReleaseInfo | None, sha: str = ""
+    ) -> _Step | None:
+        """Step ``seq`` as its record says, or None (remembered in :meth:`ignored`) when it has
+        no record the bot published."""
         tag = self.alias_tag(alias, seq)
-        record = _alias_record(release) if release is not None else None
-        if record is not None:
-            version = record.get("version")
-            previous = record.get("previous")
-            return _Step(
-                seq=seq,
-                tag=tag,
-                sha=ref.sha,
-                version=_opt_version(version),
-                previous=_opt_version(previous),
-                at=str(record.get("at") or ""),
-                reason=str(record.get("reason") or ""),
-                recorded=True,
-            )
-        candidates = self._versions_at(ref.sha)
-        if len(candidates) == 1:
-            return _Step(seq, tag, ref.sha, str(candidates[0]), None, "", "", recorded=False)
-        shared = ", ".join(f"v{n}" for n in candidates) or "no published version"
-        raise RegistryError(
-            f"'{alias}' of {self.name}: step {seq} (tag {tag}) has no record and its commit "
-            f"{ref.sha[:12]} is shared by {shared}, so which version it selects is unknown",
-            fix=f"the job that took this step stopped before recording it: delete the tag {tag} "
-            f"(`git push origin :refs/tags/{tag}`) to undo the step, then promote again",
+        if release is None or release.draft:
+            why = "a promotion that stopped half-way, or a tag pushed by hand"
+            self._ignore(tag, f"{tag} has no record ({why})")
+            return None
+        record = _alias_record(release) if self._trusted(release) else None
+        if record is None:
+            self._ignore(tag, f"{tag} has no cml-bot record")
+            return None
+        return _Step(
+            seq=seq,
+            tag=tag,
+            sha=sha,
+            version=_opt_version(record.get("version")),
+            previous=_opt_version(record.get("previous")),
+            at=str(record.get("at") or ""),
+            reason=str(record.get("reason") or ""),
         )
 
 

@@ -10,7 +10,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,11 +37,15 @@ log = logging.getLogger("cml_bot.registry.github_backend")  # one logger for the
 
 T = TypeVar("T")
 
+DEFAULT_AUTHORS = ("github-actions[bot]",)
+
 
 class GitHubVersions:
     """The published versions of one model name, kept as releases of one GitHub repository."""
 
-    def __init__(self, client: GitHubClient, name: str) -> None:
+    def __init__(
+        self, client: GitHubClient, name: str, authors: Iterable[str] = DEFAULT_AUTHORS
+    ) -> None:
         if not _MODEL_NAME.match(name) or ".." in name or name.endswith((".", ".lock")):
             raise RegistryError(
                 f"model name {name!r} cannot be part of a git tag name",
@@ -51,6 +55,41 @@ class GitHubVersions:
         self.client = client
         self.name = name
         self.prefix = f"{TAG_ROOT}/{name}"
+        self.authors = tuple(authors)
+        self._trusted_logins = frozenset(a.lower() for a in self.authors)
+        self._ignored: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ trust
+
+    def ignored(self) -> list[str]:
+        """Why each registry entry read so far was ignored: releases, assets or champion steps
+        that the bot's accounts (``registry.authors``) did not make. Oldest first."""
+        return list(self._ignored.values())
+
+    def _foreign(self, release: ReleaseInfo) -> str | None:
+        """Who made ``release`` or one of its assets, when that is not one of the bot's
+        accounts; None when all of it is the bot's."""
+        allowed = " or ".join(self.authors)
+        if release.author.lower() not in self._trusted_logins:
+            who = release.author or "an unknown account"
+            return f"{release.tag} was published by {who}, not {allowed}"
+        for asset in release.assets:
+            if asset.uploader.lower() not in self._trusted_logins:
+                who = asset.uploader or "an unknown account"
+                return f"{asset.name} of {release.tag} was uploaded by {who}, not {allowed}"
+        return None
+
+    def _trusted(self, release: ReleaseInfo) -> bool:
+        """Whether ``release`` is the bot's; if not, remember and log why it is ignored."""
+        why = self._foreign(release)
+        if why is not None:
+            self._ignore(release.tag, why)
+        return why is None
+
+    def _ignore(self, tag: str, why: str) -> None:
+        if tag not in self._ignored:
+            self._ignored[tag] = why
+            log.warning("ignored: %s", why)
 
     # ------------------------------------------------------------------ names
 
@@ -65,7 +104,7 @@ class GitHubVersions:
         found = []
         for release in releases:
             number = self._version_number(release.tag)
-            if number is not None and not release.draft:
+            if number is not None and not release.draft and self._trusted(release):
                 found.append(self._to_version(release, number))
         return sorted(found, key=lambda v: int(v.version))
 
@@ -78,7 +117,7 @@ class GitHubVersions:
         release = self._call(
             f"reading v{number}", self.client.release_by_tag, self.version_tag(number)
         )
-        if release is None or release.draft:
+        if release is None or release.draft or not self._trusted(release):
             return None
         return self._to_version(release, number)
 
@@ -169,6 +208,12 @@ class GitHubVersions:
             raise RegistryError(
                 f"{self.name} has no published v{number} (no release {tag})",
                 fix="list the versions with `cml-bot models`",
+            )
+        if not self._trusted(release):
+            raise RegistryError(
+                f"v{number} of {self.name} is not used: {self._ignored[release.tag]}",
+                fix="registry entries count only when the bot's account made them "
+                "(registry.authors); delete the release or register the model again",
             )
         return release
 

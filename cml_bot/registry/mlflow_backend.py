@@ -2,22 +2,45 @@
 
 Works on any tracking URI: the embedded SQLite store or a team ``mlflow server``. Aliases, not
 the deprecated stages. The alias history is kept as a JSON tag on the registered model.
+
+Trust: every version cml-bot registers carries ``cml_bot.model_sha256``, one digest of its model
+files (:func:`~cml_bot.registry.archive.tree_sha256`) taken from the store at registration.
+Versions without it (registered by hand or by another tool) are ignored and reported
+(:meth:`MlflowRegistry.ignored`), never read as a version or a champion; a model whose files no
+longer match the digest (replaced in the artifact store) is refused before anything loads it.
+MLflow records no authenticated author for a version, so anyone who may write to the registry
+itself can still forge the tag: protect the server (MLflow authentication, a network policy).
+Loading stays safe regardless: models load in the worker with no credentials, scikit-learn
+models with skops and a fixed allow-list (``docs/reliability.md``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from cml_bot.core import RegistryError, iso_utc, without_credentials
+from cml_bot.registry.archive import tree_sha256
 from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
-from cml_bot.registry.mlflow_models import _first_line
+from cml_bot.registry.mlflow_models import _first_line, download_model
 from cml_bot.registry.tracking import TAG_PREFIX, Tracker
+
+log = logging.getLogger(__name__)
 
 HISTORY_TAG = TAG_PREFIX + "alias_history."
 HISTORY_KEEP = 100
+DIGEST_TAG = TAG_PREFIX + "model_sha256"
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+_REGISTER_FIX = (
+    "register the model with cml-bot (`cml-bot promote`, or a merge that passes the gates)"
+)
 
 
 def _to_version(mv: Any) -> ModelVersion:
@@ -64,6 +87,23 @@ class MlflowRegistry:
     def __init__(self, tracker: Tracker):
         self.tracker = tracker
         self.name = tracker.model_name
+        self._ignored: dict[str, str] = {}
+
+    def ignored(self) -> list[str]:
+        """Why each version read so far was ignored (not registered by cml-bot)."""
+        return list(self._ignored.values())
+
+    def _trusted(self, mv: Any) -> bool:
+        if _HEX64.match(str((mv.tags or {}).get(DIGEST_TAG, ""))):
+            return True
+        key = str(mv.version)
+        if key not in self._ignored:
+            self._ignored[key] = (
+                f"v{key} of {self.name} was not registered by cml-bot (it has no {DIGEST_TAG} "
+                "tag), so it is not used"
+            )
+            log.warning("ignored: %s", self._ignored[key])
+        return False
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -92,15 +132,17 @@ class MlflowRegistry:
         found = self._call(
             "listing versions", client.search_model_versions, f"name = '{self.name}'"
         )
-        return sorted((_to_version(mv) for mv in found), key=lambda v: int(v.version))
+        trusted = [_to_version(mv) for mv in found if self._trusted(mv)]
+        return sorted(trusted, key=lambda v: int(v.version))
 
     def get(self, version: str) -> ModelVersion | None:
         from mlflow.exceptions import MlflowException
 
         try:
-            return _to_version(self.tracker.client.get_model_version(self.name, str(version)))
+            mv = self.tracker.client.get_model_version(self.name, str(version))
         except MlflowException:
             return None
+        return _to_version(mv) if self._trusted(mv) else None
 
     def champion(self, alias: str = "champion") -> ModelVersion | None:
         from mlflow.exceptions import MlflowException
@@ -109,7 +151,7 @@ class MlflowRegistry:
             mv = self.tracker.client.get_model_version_by_alias(self.name, alias)
         except MlflowException:
             return None
-        return _to_version(mv)
+        return _to_version(mv) if self._trusted(mv) else None
 
     def register(self, *, run_id: str, model_uri: str, tags: dict[str, str]) -> ModelVersion:
         """A new version from a run's model. The run's own ``cml_bot.*`` tags (SHA, PR, metrics,
@@ -124,6 +166,7 @@ class MlflowRegistry:
             break
         merged = {k: v for k, v in run.data.tags.items() if k.startswith(TAG_PREFIX)}
         merged.update(tags)
+        merged[DIGEST_TAG] = self._digest(source)
         mv = self._call(
             "registering a version",
             client.create_model_version,
@@ -217,10 +260,34 @@ class MlflowRegistry:
             return []
         return [AliasMove(**item) for item in json.loads(raw)]
 
+    def _digest(self, model_uri: str) -> str:
+        """The digest of the model files at ``model_uri``, as the store serves them."""
+        with tempfile.TemporaryDirectory(prefix="cml-bot-digest-") as tmp:
+            local = download_model(model_uri, self.tracker.tracking_uri, Path(tmp) / "model")
+            return tree_sha256(local)
+
     def model_location(self, version: ModelVersion, dest: Path) -> str:
-        """The version's ``models:/`` URI: :func:`~cml_bot.registry.download_model` fetches it
-        (with this process's credentials) for the worker that loads it with none."""
-        return version.model_uri
+        """The version's model files downloaded into ``dest`` (with this process's credentials)
+        and checked against the digest taken at registration, for the worker that loads them
+        with none."""
+        mv = self._call(
+            f"reading v{version.version}",
+            self.tracker.client.get_model_version,
+            self.name,
+            version.version,
+        )
+        expected = str((mv.tags or {}).get(DIGEST_TAG, ""))
+        if not self._trusted(mv):
+            raise RegistryError(self._ignored[str(mv.version)], fix=_REGISTER_FIX)
+        local = download_model(version.model_uri, self.tracker.tracking_uri, dest)
+        if tree_sha256(local) != expected:
+            raise RegistryError(
+                f"the model files of {self.name} v{version.version} changed since cml-bot "
+                "registered them (their digest differs), so they are not loaded",
+                fix="someone replaced them in the artifact store: find out who, then register "
+                "the model again",
+            )
+        return str(local)
 
     def download_predictions(self, version: ModelVersion, dest: Path) -> Path | None:
         if not version.run_id:

@@ -289,6 +289,14 @@ def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
     assert deployments(emu) == [(sha, ["in_progress", "success"])]
     assert "models" not in (tmp_path / "hook.log").read_text()  # the release's model, not MLflow
     # a PR run (fork: read-only token) compares against that champion, read from the releases
+    result_json, summary = fork_pr_run(emu, repo, tmp_path, sha)
+    assert result_json["baseline"]["kind"] == "champion"
+    assert result_json["baseline"]["version"] == "1"
+    assert "against champion v1" in summary
+
+
+def fork_pr_run(emu: Emulator, repo: Path, tmp_path: Path, base: str) -> tuple[Any, str]:
+    """A fork's PR (read-only token) run in Actions: its result.json and step summary."""
     emu.state.add_token("ghs_readonly", read_only=True)
     head = edit(repo, lambda d: d["train"]["params"].update(max_depth=3), "pr change")
     emu.state.seed_pull(
@@ -296,7 +304,7 @@ def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
         head_sha=head,
         head_ref="feature",
         base_ref="main",
-        base_sha=sha,
+        base_sha=base,
         user="mallory",
         head_repo="mallory/tumor-model",
     )
@@ -306,7 +314,7 @@ def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
     payload["pull_request"].update(number=22, draft=False, state="open")
     payload["pull_request"]["head"].update(sha=head, ref="feature")
     payload["pull_request"]["head"]["repo"].update(full_name="mallory/tumor-model", id=999)
-    payload["pull_request"]["base"].update(sha=sha, ref="main")
+    payload["pull_request"]["base"].update(sha=base, ref="main")
     payload["repository"].update(full_name=REPO, default_branch="main")
     payload["pull_request"]["base"]["repo"].update(full_name=REPO, id=payload["repository"]["id"])
     event = tmp_path / "pr.json"
@@ -328,9 +336,41 @@ def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
     )
     assert pr_run.exit_code == 0, pr_run.output
     result_json = json.loads((tmp_path / "pr-out" / "result.json").read_text())
-    assert result_json["baseline"]["kind"] == "champion"
-    assert result_json["baseline"]["version"] == "1"
-    assert "against champion v1" in (tmp_path / "summary.md").read_text()
+    return result_json, (tmp_path / "summary.md").read_text()
+
+
+def test_a_champion_step_planted_by_a_writer_is_ignored_and_reported(
+    repo: Path, emu: Emulator, tmp_path: Path
+) -> None:
+    """Security issue 16 item 1: a writer, with their own token, points the GitHub registry's
+    champion at a version of theirs (a release with a valid-looking record). The PR run still
+    compares with the bot's champion and its report says what was ignored."""
+    from cml_bot.github import GitHubClient
+    from cml_bot.registry import GitHubRegistry
+
+    sha = git(repo, "rev-parse", "HEAD")
+    merge(emu, repo, 21, sha)
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out.txt")}
+    _, code = push(emu, repo, tmp_path, env=env)
+    assert code == 0
+    emu.state.add_token("ghp_mallory", login="mallory")
+    client = GitHubClient("ghp_mallory", REPO, api_url=emu.url)
+    planted = GitHubRegistry(client, "tumor-classifier", ["mallory", "github-actions[bot]"])
+    model = planted.download_model("1", tmp_path / "hers")  # any model: hers now
+    mine = planted.register_local(model, None, {"sha": sha})
+    planted.move_alias("champion", mine.version, expected="1", reason="mine now")
+    assert planted.champion().version == "2"  # as she sees it
+
+    result_json, _ = fork_pr_run(emu, repo, tmp_path, sha)
+    assert (result_json["baseline"]["kind"], result_json["baseline"]["version"]) == (
+        "champion",
+        "1",
+    )
+    report = (tmp_path / "pr-out" / "report.md").read_text()
+    assert (
+        "Ignored in the registry: cml-bot/tumor-classifier/alias/champion/2 was published by "
+        "mallory, not github-actions\\[bot\\]. Only entries cml-bot made count" in report
+    )
 
 
 def test_a_workflow_run_for_a_tag_named_like_the_default_branch_deploys_nothing(

@@ -398,34 +398,107 @@ def test_ambiguous_failures_neither_duplicate_nor_lose(emu: Emulator, models: Mo
     emu.assert_no_violations()
 
 
-def test_a_step_without_record_resolves_by_commit_or_refuses_to_guess(
+def test_a_step_without_record_does_not_count_and_the_next_move_steps_over_it(
     emu: Emulator, models: Models
 ) -> None:
     reg = registry(emu)
-    register(reg, models, 0, SHA1)  # v1 and v3 share a commit
+    register(reg, models, 0, SHA1)
     register(reg, models, 1, SHA2)
-    register(reg, models, 1, SHA1, 3)
-    reg.move_alias("champion", "2", expected=None)
+    reg.move_alias("champion", "1", expected=None)
 
-    # a mover died right after its compare-and-set, at v2's commit: only v2 is there
-    emu.state.seed_ref("tags/cml-bot/tumor/alias/champion/2", SHA2)
-    assert reg.champion().version == "2"
-    assert [m.version for m in reg.alias_history()] == ["2", "2"]
-
-    # ... at a commit shared by v1 and v3: reads and moves refuse to guess, and say how to fix
-    tag = "cml-bot/tumor/alias/champion/3"
-    emu.state.seed_ref(f"tags/{tag}", SHA1)
-    with pytest.raises(RegistryError, match="shared by v1, v3") as err:
-        reg.champion()
-    assert err.value.fix and f"delete the tag {tag}" in err.value.fix
-    with pytest.raises(RegistryError, match="shared by v1, v3"):
-        reg.move_alias("champion", "1", expected="2")
-    assert [m.version for m in reg.alias_history()] == ["2", "2", "?"]
-    with emu.state.lock:  # the fix: delete the tag
-        del emu.state.repo().refs[f"refs/tags/{tag}"]
-    assert reg.move_alias("champion", "1", expected="2").version == "1"
-    assert reg.champion().version == "1"
+    # a mover died right after its compare-and-set (or someone pushed the tag by hand): the
+    # step has no record, so it does not count, whatever commit it is at
+    tag = "cml-bot/tumor/alias/champion/2"
+    emu.state.seed_ref(f"tags/{tag}", SHA2)
+    fresh = registry(emu)
+    assert fresh.champion().version == "1"
+    assert fresh.ignored() == [
+        f"{tag} has no record (a promotion that stopped half-way, or a tag pushed by hand)"
+    ]
+    assert [m.version for m in fresh.alias_history()] == ["1", "?"]
+    # the next move takes the step after the stray tag: it can neither block nor be read
+    assert fresh.move_alias("champion", "2", expected="1").version == "2"
+    assert "tags/cml-bot/tumor/alias/champion/3" in {
+        r.removeprefix("refs/") for r in alias_tags(emu)
+    }
+    assert registry(emu).champion().version == "2"
     emu.assert_no_violations()
+
+
+# ---------------------------------------------------------------------- a hostile writer
+
+INTRUDER = "ghp_writerPAT0123456789"
+
+
+def intruder(emu: Emulator) -> GitHubClient:
+    emu.state.add_token(INTRUDER, login="mallory")
+    return GitHubClient(
+        INTRUDER, REPO, api_url=emu.url, max_wait=5, backoff=0.01, sleep=lambda _: None
+    )
+
+
+def test_a_writer_cannot_plant_a_version_or_move_the_champion(
+    emu: Emulator, models: Models, tmp_path: Path
+) -> None:
+    """Security issue 16 item 1: a writer with their own token publishes a new version tag and
+    release and a champion step with a valid-looking record. None of it is read: the champion
+    stays, the planted entries are ignored and reported, and the bot's next move steps over."""
+    reg = registry(emu)
+    register(reg, models, 0, SHA1)
+    reg.move_alias("champion", "1", expected=None)
+    # mallory registers "v2" and points the champion at it with her own token
+    evil = GitHubRegistry(intruder(emu), MODEL, authors=["mallory"])
+    register(evil, models, 1, SHA2)
+    evil.move_alias("champion", "2", expected=None)  # to her, the bot's step does not count
+    assert evil.champion().version == "2"  # as she sees it
+
+    fresh = registry(emu)
+    assert fresh.champion().version == "1"
+    assert [v.version for v in fresh.versions()] == ["1"]
+    assert fresh.get("2") is None
+    assert fresh.ignored() == [
+        "cml-bot/tumor/alias/champion/2 was published by mallory, not github-actions[bot]",
+        "cml-bot/tumor/v2 was published by mallory, not github-actions[bot]",
+    ]
+    with pytest.raises(RegistryError, match=r"v2 of tumor is not used: .* published by mallory"):
+        fresh.download_model("2", tmp_path / "dl")
+    assert fresh.move_alias("champion", "1", expected="1").version == "1"  # step 3, over hers
+    assert registry(emu).champion().version == "1"
+
+
+def test_a_replaced_model_archive_is_ignored(emu: Emulator, models: Models, tmp_path: Path) -> None:
+    """A writer swaps the champion's model.tar.gz (delete + upload with their own token): the
+    release is the bot's but the asset is not, so the version is ignored and never downloaded."""
+    reg = registry(emu)
+    register(reg, models, 0, SHA1)
+    reg.move_alias("champion", "1", expected=None)
+    client = intruder(emu)
+    release = client.release_by_tag("cml-bot/tumor/v1")
+    assert release is not None
+    asset = release.asset(MODEL_ASSET)
+    assert asset is not None
+    client.delete_release_asset(asset.id)
+    client.upload_release_asset(release, MODEL_ASSET, b"not a model", "application/gzip")
+
+    fresh = registry(emu)
+    with pytest.raises(RegistryError, match="points at v1, which has no published release"):
+        fresh.champion()
+    assert fresh.ignored() == [
+        "model.tar.gz of cml-bot/tumor/v1 was uploaded by mallory, not github-actions[bot]"
+    ]
+    with pytest.raises(RegistryError, match="uploaded by mallory"):
+        fresh.download_model("1", tmp_path / "dl")
+    assert not (tmp_path / "dl").exists()
+
+
+def test_registering_as_an_account_readers_ignore_is_refused(emu: Emulator, models: Models) -> None:
+    reg = GitHubRegistry(intruder(emu), MODEL)  # a PAT, but authors left at the default
+    with pytest.raises(RegistryError, match="registers as mallory") as err:
+        register(reg, models, 0, SHA1)
+    assert err.value.fix and "add 'mallory' to registry.authors" in err.value.fix
+    assert [r.tag_name for r in emu.state.releases()] == []  # the draft is gone
+    trusted = GitHubRegistry(intruder(emu), MODEL, authors=["github-actions[bot]", "mallory"])
+    assert register(trusted, models, 0, SHA1).version == "2"  # v1's tag stays claimed
 
 
 # ---------------------------------------------------------------------- tampered archives

@@ -147,6 +147,19 @@ def poison_the_store(repo: Path, marker: Path) -> list[Path]:
     return poisoned
 
 
+def forge_the_digest(repo: Path) -> None:
+    """Set v1's ``cml_bot.model_sha256`` to the digest of the files the store now serves."""
+    from cml_bot.registry import Tracker, download_model
+    from cml_bot.registry.archive import tree_sha256
+
+    uri = f"sqlite:///{repo / '.cml-bot' / 'mlflow.db'}"
+    tracker = Tracker(uri, "tumor-classifier", repo)
+    served = download_model("models:/tumor-classifier/1", uri, repo / "forged")
+    tracker.client.set_model_version_tag(
+        "tumor-classifier", "1", "cml_bot.model_sha256", tree_sha256(served)
+    )
+
+
 def test_cli_scoring_a_poisoned_champion_never_runs_the_payload(example: Path) -> None:
     config = example / "cml-bot.yaml"
     assert cli("train", "-c", str(config), "--out", str(example / "b"), "-q").exit_code == 0
@@ -154,6 +167,16 @@ def test_cli_scoring_a_poisoned_champion_never_runs_the_payload(example: Path) -
     marker = example / "pwned"
     assert poison_the_store(example, marker)
 
+    # first line of defence: the files no longer match the digest cml-bot took at registration
+    scored = cli("evaluate", "-c", str(config), "--out", str(example / "e"), "-q", env=SECRETS)
+    assert scored.exit_code == 4, scored.output
+    assert scored.output.startswith(
+        "error: the model files of tumor-classifier v1 changed since cml-bot registered them"
+    ), scored.output
+    assert not marker.exists()
+
+    # an attacker who may also write the registry forges the digest: the loader still refuses
+    forge_the_digest(example)
     scored = cli("evaluate", "-c", str(config), "--out", str(example / "e"), "-q", env=SECRETS)
     assert scored.exit_code == 4, scored.output
     assert scored.output.startswith(

@@ -10,6 +10,7 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from cml_bot.core.errors import RegistryError
 from cml_bot.ml.loading import load_sklearn
 from cml_bot.registry.base import AliasConflict
 from cml_bot.registry.mlflow_backend import MlflowRegistry
@@ -92,3 +93,46 @@ def test_mlflow_server_roundtrip(mlflow_server: str, tmp_path: Path) -> None:
     tracker = Tracker(mlflow_server, "iris-server", tmp_path)
     tracker.ensure_store()
     assert tracker.run_url("abc") is not None and tracker.run_url("abc").startswith(mlflow_server)
+
+
+def test_versions_not_registered_by_cml_bot_are_ignored_and_tampered_files_refused(
+    tmp_path: Path,
+) -> None:
+    """Security issue 16 item 1 for MLflow: a version registered around cml-bot (by hand, with
+    the MLflow client) and pointed at as champion is neither the champion nor listed, and is
+    reported; a registered model whose files are replaced in the artifact store is refused
+    before anything loads it."""
+    uri = default_tracking_uri(None, {}, tmp_path)
+    tracker = Tracker(uri, "iris-trust", tmp_path)
+    registry = MlflowRegistry(tracker)
+    run = tracker.log_run(run_name="ok", params={}, metrics={}, tags={}, model=_fit(1.0))
+    v1 = registry.register(run_id=run.run_id, model_uri=run.model_uri, tags={})
+    registry.move_alias("champion", "1", expected=None)
+    # someone with registry access registers a model of their own and moves the alias to it
+    rogue = tracker.log_run(run_name="rogue", params={}, metrics={}, tags={}, model=_fit(0.01))
+    client = tracker.client
+    client.create_model_version("iris-trust", rogue.model_uri, run_id=rogue.run_id)
+    client.set_registered_model_alias("iris-trust", "champion", "2")
+
+    fresh = MlflowRegistry(Tracker(uri, "iris-trust", tmp_path))
+    assert fresh.champion() is None
+    assert [v.version for v in fresh.versions()] == ["1"]
+    assert fresh.get("2") is None
+    assert fresh.ignored() == [
+        "v2 of iris-trust was not registered by cml-bot (it has no cml_bot.model_sha256 tag), "
+        "so it is not used"
+    ]
+    # the next promotion moves the alias off the rogue version
+    fresh.move_alias("champion", "1", expected=None, reason="back to ours")
+    assert fresh.champion() == v1
+
+    # the model files of v1 are replaced in the artifact store: refused, nothing loaded
+    local = Path(fresh.model_location(v1, tmp_path / "ok"))
+    assert (local / "MLmodel").is_file()
+    stored = [p for p in (tmp_path / ".cml-bot" / "artifacts").rglob("model.skops")]
+    assert stored
+    for path in stored:
+        path.write_bytes(b"a payload")
+    with pytest.raises(RegistryError, match="changed since cml-bot registered them") as err:
+        fresh.model_location(v1, tmp_path / "tampered")
+    assert err.value.fix and "register the model again" in err.value.fix

@@ -221,7 +221,7 @@ class FolderRegistry:
 
 def rescore(tmp_path: Path, model_dir: Path, kind: str = "sklearn") -> Any:
     cfg = project(tmp_path)
-    version = ModelVersion(name="m", version="3", model_uri="unused", kind=kind)
+    version = ModelVersion(name="m", version="3", model_uri="models:/m/3", kind=kind)
     return score_registered(
         cfg,
         version,
