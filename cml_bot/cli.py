@@ -211,12 +211,12 @@ def run(
     if not local:
         flow = github_events.run_in_actions(st).flow
         if flow is not None:
-            _exit_on_verdict(flow.verdict, no_fail)
+            _exit_on_verdict(flow.comparison.status_state, no_fail)
         return
     result = app.run_local(st, base_ref=base_ref, baseline_mode=baseline_mode)
     click.echo(result.report)
     click.echo(f"\nreport: {result.report_path}\nresult: {result.result_path}", err=True)
-    _exit_on_verdict(result.verdict, no_fail)
+    _exit_on_verdict(result.comparison.status_state, no_fail)
 
 
 @settings_command(quiet=True)
@@ -237,7 +237,7 @@ def compare(
 
     result = local.compare_dirs(st, baseline_dir, candidate_dir)
     click.echo(summaries.as_json(result.result) if as_json else summaries.comparison(result))
-    _exit_on_verdict(result.verdict, no_fail)
+    _exit_on_verdict(result.comparison.status_state, no_fail)
 
 
 @settings_command(quiet=True)
@@ -388,8 +388,10 @@ def _ask(question: str, default: str | None, choices: Sequence[str] | None) -> s
     return str(click.prompt(question, default=default, type=kind, show_choices=shown))
 
 
-def _exit_on_verdict(verdict: str, no_fail: bool) -> None:
-    if verdict == "fail" and not no_fail:
+def _exit_on_verdict(status: str, no_fail: bool) -> None:
+    """Exit 1 when the commit status would be a failure: a failed gate, or an inconclusive one
+    under `verdict.inconclusive: fail`."""
+    if status == "failure" and not no_fail:
         sys.exit(EXIT_GATE_FAILED)
 
 

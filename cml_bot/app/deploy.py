@@ -25,6 +25,7 @@ from cml_bot.core import git as gitinfo
 if TYPE_CHECKING:
     from cml_bot.app.actions_env import ScrubbingGitHub
     from cml_bot.app.pr_flow import FlowInputs, FlowResult
+    from cml_bot.compare import Comparison
     from cml_bot.deploy import Deployer, DeployResult
     from cml_bot.ml import Outcome
     from cml_bot.registry import ModelVersion, Tracker
@@ -120,16 +121,18 @@ def deploy(
         settings, deployer, tracker, sha=sha, pr=pr, pr_head=pr_head, run_url=run_url
     )
     notice = _Notice(gh, deployer.cfg, sha, pr, run_url)
-    if result.verdict == "fail":
-        failed = len(result.comparison.failed_gates)
+    if result.comparison.blocks:
         notice.post(
             "failure",
-            f"Not deployed: {failed} gate(s) failed",
+            f"Not deployed: {_why_not(result.comparison)}",
             lambda: rejected_comment(result, run_url),
         )
         return DeployRun(
             "rejected",
-            "the merged model failed its gates; not deployed",
+            "the merged model failed its gates; not deployed"
+            if result.comparison.failed_gates
+            else "the merged model's gates are inconclusive on these rows "
+            "(verdict.inconclusive); not deployed",
             result,
             exit_code=EXIT_GATE_FAILED,
         )
@@ -320,6 +323,12 @@ def rollback(
             fix="do not roll back again; the Deployment's status is stale until the next deploy",
         )
     return rolled
+
+
+def _why_not(cmp: Comparison) -> str:
+    if cmp.failed_gates:
+        return f"{len(cmp.failed_gates)} gate(s) failed"
+    return f"{len(cmp.inconclusive_gates)} gate(s) inconclusive (verdict.inconclusive)"
 
 
 def models(settings: Settings) -> tuple[list[ModelVersion], str | None]:

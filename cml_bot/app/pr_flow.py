@@ -208,6 +208,7 @@ def _compare(cfg: Config, candidate: Outcome, base: bl.Baseline) -> Comparison:
         seed=cfg.train.seed,
         n_resamples=cfg.evaluate.n_resamples,
         slices=cfg.evaluate.slices,
+        inconclusive=cfg.verdict.inconclusive,
     )
 
 

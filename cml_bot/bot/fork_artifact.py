@@ -30,10 +30,11 @@ from cml_bot.report import md_escape, report_marker
 MAX_FILE = 256 * 1024
 MAX_METRICS = 50
 MAX_GATES = 10
-Verdict = Literal["pass", "fail", "no-baseline"]
+Verdict = Literal["pass", "fail", "inconclusive", "no-baseline"]
 VERDICTS: dict[Verdict, str] = {
     "pass": "✅ **Pass**",
     "fail": "❌ **Fail**",
+    "inconclusive": "🟡 **Inconclusive**",
     "no-baseline": "⚪ **No baseline**",
 }
 NUMBERS = ("baseline", "candidate", "delta", "ci_low", "ci_high")

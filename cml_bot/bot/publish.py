@@ -10,7 +10,13 @@ from typing import Any
 from cml_bot.bot import runner as actions
 from cml_bot.report import report_marker
 
-STATUS_STATES = {"pass": "success", "no-baseline": "success", "fail": "failure"}
+# The states a verdict can set (an inconclusive one per `verdict.inconclusive`).
+STATUS_STATES = {
+    "pass": "success",
+    "no-baseline": "success",
+    "fail": "failure",
+    "inconclusive": "failure",
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +28,12 @@ class Published:
 
 
 # A fork's numbers come from code nobody trusted: they are shown, never certified.
-FORK_STATES = {"pass": "pending", "no-baseline": "pending", "fail": "failure"}
+FORK_STATES = {
+    "pass": "pending",
+    "no-baseline": "pending",
+    "inconclusive": "pending",
+    "fail": "failure",
+}
 
 
 def fork_status(claimed: str) -> tuple[str, str]:
@@ -52,6 +63,9 @@ def status_description(result: Any) -> str:
     if cmp.verdict == "fail":
         names = ", ".join(dict.fromkeys(g.metric for g in cmp.failed_gates))
         text = f"{len(cmp.failed_gates)} gate(s) failed{whose}: {names}"
+    elif cmp.verdict == "inconclusive":
+        names = ", ".join(dict.fromkeys(g.metric for g in cmp.inconclusive_gates))
+        text = f"Inconclusive{whose}: too few rows to decide {names}"
     elif cmp.verdict == "no-baseline":
         text = f"No baseline to compare with; absolute gates passed{whose}"
     else:
@@ -62,6 +76,7 @@ def status_description(result: Any) -> str:
 def outputs(result: Any, published: Published | None) -> dict[str, Any]:
     return {
         "verdict": result.verdict,
+        "status": result.comparison.status_state,
         "report-path": str(result.report_path),
         "result-path": str(result.result_path),
         "comment-url": (published.comment_url if published else None) or "",
@@ -72,8 +87,13 @@ def outputs(result: Any, published: Published | None) -> dict[str, Any]:
 def to_runner(result: Any, env: Mapping[str, str]) -> None:
     """The report to the job summary, failed gates as error annotations."""
     actions.append_summary(result.report, env)
-    for gate in result.comparison.failed_gates:
+    cmp = result.comparison
+    for gate in cmp.failed_gates:
         actions.error(gate.message, title=f"cml-bot gate failed: {gate.metric}", env=env)
+    for gate in cmp.inconclusive_gates:
+        actions.warning(gate.message, title=f"cml-bot gate inconclusive: {gate.metric}", env=env)
+    for gate in cmp.warned_gates:
+        actions.warning(gate.message, title=f"cml-bot gate (warn): {gate.metric}", env=env)
 
 
 def to_pull_request(
@@ -84,7 +104,7 @@ def to_pull_request(
     The status is written last, so it never claims a result the PR does not show.
     """
     sticky = gh.upsert_sticky(pr, report_marker(model_name), result.report)
-    state = STATUS_STATES[result.verdict]
+    state = result.comparison.status_state
     gh.set_status(
         sha, status_context(model_name), state, status_description(result), run_url or sticky.url
     )

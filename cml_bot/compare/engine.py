@@ -123,8 +123,10 @@ def compare(
     seed: int = 0,
     n_resamples: int = 2000,
     slices: Sequence[str] = (),
+    inconclusive: str = "fail",
 ) -> Comparison:
-    """Compare the candidate with the baseline on their shared rows and apply the gates."""
+    """Compare the candidate with the baseline on their shared rows and apply the gates;
+    ``inconclusive`` is what an inconclusive verdict does to the status (`verdict.inconclusive`)."""
     names = list(dict.fromkeys([*metrics, *gates]))
     al = _align(candidate, baseline)
     c, b = al.candidate, al.baseline
@@ -148,11 +150,14 @@ def compare(
         and any(g.rule in RELATIVE_RULES for r in rows for g in r.gates)
         and al.problem is None
     ):
-        notes.append("No baseline: relative gates (max_drop, require, forbid) were not evaluated.")
+        notes.append(
+            "No baseline: relative gates (max_drop, min_improvement, require, forbid) were not "
+            "evaluated."
+        )
     return Comparison(
         verdict=verdict_of(rows, b is not None),
         rows=rows,
-        failed_gates=[g for r in rows for g in r.gates if g.passed is False],
+        failed_gates=[g for r in rows for g in r.gates if g.failed],
         notes=notes,
         slices=tables,
         confusion=confusion,
@@ -164,6 +169,7 @@ def compare(
         confidence=confidence,
         task=task,
         baseline_problem=al.problem,
+        inconclusive_policy=inconclusive,
     )
 
 
@@ -182,7 +188,7 @@ def regate(cmp: Comparison, gates: Mapping[str, Gate]) -> Comparison:
         cmp,
         rows=rows,
         verdict=verdict_of(rows, cmp.baseline_present),
-        failed_gates=[g for r in rows for g in r.gates if g.passed is False],
+        failed_gates=[g for r in rows for g in r.gates if g.failed],
         notes=notes,
     )
 

@@ -1,13 +1,21 @@
 """Gates (``cml_bot.config.models.Gate``) on one metric, each row's status and the verdict.
 
 ``min`` / ``max`` apply to the candidate's value with or without a baseline; ``max_drop``,
-``require: significant_improvement`` and ``forbid: significant_regression`` (the
-``RELATIVE_RULES``) need a baseline and are *not evaluated* (``passed is None``) without one. A
-gate on a metric that could not be computed (NaN) fails and says so. Pure: no I/O.
+``min_improvement``, ``require: significant_improvement`` and ``forbid: significant_regression``
+(the ``RELATIVE_RULES``) need a baseline and are *not evaluated* (``passed is None``) without
+one. A gate on a metric that could not be computed (NaN) fails and says so.
+
+``max_drop`` and ``min_improvement`` are judged on the confidence interval of the change by
+default (``judge: interval``), oriented so that positive is better: non-inferiority passes when
+the lower bound clears ``-max_drop`` and fails when the upper bound is below it; superiority
+passes when the lower bound clears ``min_improvement`` and fails when the upper bound does not
+reach it; anything in between is *inconclusive*. ``judge: point`` uses the point estimate alone.
+A ``severity: warn`` gate is reported but never decides the verdict. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +33,7 @@ from cml_bot.config import Gate
 from cml_bot.core import metrics as metric_catalogue
 from cml_bot.stats import PairedDelta
 
-RELATIVE_RULES: tuple[Rule, ...] = ("max_drop", "require", "forbid")
+RELATIVE_RULES: tuple[Rule, ...] = ("max_drop", "min_improvement", "require", "forbid")
 _EPS = 1e-12
 
 
@@ -63,39 +71,102 @@ def _absolute_gate(rule: Rule, bound: float, label: str, value: float, dec: int)
     )
 
 
-def _drop_gate(allowed: float, label: str, row: _Values, dec: int) -> GateResult:
-    shown = fmt_threshold(allowed, dec)
+def _no_baseline(rule: Rule, bound: float, label: str, dec: int) -> GateResult:
+    shown = fmt_threshold(bound, dec)
+    return GateResult(
+        label, rule, bound, None, None, f"{label} {rule} {shown} not evaluated: no baseline"
+    )
+
+
+def _better(row: _Values) -> tuple[float, float, float]:
+    """The change and its interval, oriented so that positive is better."""
+    d = row.delta
+    assert d is not None
+    if row.greater:
+        return d.delta, d.ci_low, d.ci_high
+    return -d.delta, -d.ci_high, -d.ci_low
+
+
+def _relative_gate(
+    rule: Rule, bound: float, label: str, row: _Values, gate: Gate, dec: int
+) -> GateResult:
+    """``max_drop`` (non-inferiority) or ``min_improvement`` (superiority)."""
     if row.delta is None:
-        return GateResult(
-            label,
-            "max_drop",
-            allowed,
-            None,
-            None,
-            f"{label} max_drop {shown} not evaluated: no baseline",
-        )
+        return _no_baseline(rule, bound, label, dec)
     b, c = row.delta.baseline, row.delta.candidate
     if not (_finite(b) and _finite(c)):
         return GateResult(
             label,
-            "max_drop",
-            allowed,
+            rule,
+            bound,
             None,
             False,
             f"{label} could not be computed for {_side_of_nan(c, b)}, so the "
-            f"allowed drop {shown} cannot be checked",
+            f"{_RULE_WORDS[rule]} {fmt_threshold(bound, dec)} cannot be checked",
         )
-    drop = (b - c) if row.greater else (c - b)
-    ok = drop <= allowed + _EPS
-    if ok:
-        msg = f"{label} changed {fmt_signed(c - b, dec)} vs baseline (allowed drop {shown})"
-    else:
-        verb = "dropped" if row.greater else "rose"
+    gain, lo, hi = _better(row)
+    actual = -gain if rule == "max_drop" else gain
+    if gate.judge == "point":
+        ok = gain >= -bound - _EPS if rule == "max_drop" else (gain >= bound - _EPS and gain > 0)
+        msg = _point_message(rule, bound, label, row, dec, ok)
+        return GateResult(label, rule, bound, actual, ok, msg)
+    if not (_finite(lo) and _finite(hi)):
         msg = (
-            f"{label} {verb} {fmt_value(drop, max(dec, decimals_for(drop, 2)))} vs baseline "
-            f"(allowed {shown})"
+            f"{label} has no confidence interval ({row.delta.method}), so the "
+            f"{_RULE_WORDS[rule]} {fmt_threshold(bound, dec)} cannot be judged on it "
+            "(`judge: point` uses the point estimate)"
         )
-    return GateResult(label, "max_drop", allowed, drop, ok, msg)
+        return GateResult(label, rule, bound, actual, None, msg, inconclusive=True)
+    decided = _on_interval(rule, bound, lo, hi)
+    msg = _interval_message(rule, bound, label, row, dec, decided)
+    return GateResult(label, rule, bound, actual, decided, msg, inconclusive=decided is None)
+
+
+def _on_interval(rule: Rule, bound: float, lo: float, hi: float) -> bool | None:
+    """Pass (True), fail (False) or inconclusive (None) from the better-oriented interval."""
+    if rule == "max_drop":
+        if lo >= -bound - _EPS:
+            return True
+        return False if hi < -bound - _EPS else None
+    if lo >= bound - _EPS and lo > 0:
+        return True
+    return False if hi <= bound + _EPS else None
+
+
+_RULE_WORDS = {"max_drop": "allowed drop", "min_improvement": "required improvement"}
+
+
+def _point_message(rule: Rule, bound: float, label: str, row: _Values, dec: int, ok: bool) -> str:
+    assert row.delta is not None
+    b, c = row.delta.baseline, row.delta.candidate
+    shown = fmt_threshold(bound, dec)
+    if rule == "min_improvement":
+        change = fmt_signed(c - b, dec)
+        return f"{label} changed {change} vs baseline (required improvement {shown})"
+    if ok:
+        return f"{label} changed {fmt_signed(c - b, dec)} vs baseline (allowed drop {shown})"
+    drop = (b - c) if row.greater else (c - b)
+    verb = "dropped" if row.greater else "rose"
+    amount = fmt_value(drop, max(dec, decimals_for(drop, 2)))
+    return f"{label} {verb} {amount} vs baseline (allowed {shown})"
+
+
+def _interval_message(
+    rule: Rule, bound: float, label: str, row: _Values, dec: int, ok: bool | None
+) -> str:
+    assert row.delta is not None
+    shown = fmt_threshold(bound, dec)
+    change = _change(row.delta, dec)
+    what = f"allowed drop {shown}" if rule == "max_drop" else f"required improvement {shown}"
+    if ok is True:
+        side = "no worse than the" if rule == "max_drop" else "above the"
+        return f"{label} {change}: the whole interval is {side} {what}"
+    if ok is False:
+        side = "beyond the" if rule == "max_drop" else "short of the"
+        return f"{label} {change}: the whole interval is {side} {what}"
+    return (
+        f"{label} {change}: inconclusive, the interval straddles the {what} (more rows would tell)"
+    )
 
 
 def _change(d: PairedDelta, dec: int) -> str:
@@ -166,27 +237,34 @@ def evaluate_gates(
     if gate.max is not None:
         out.append(_absolute_gate("max", gate.max, spec.label, candidate, dec))
     if gate.max_drop is not None:
-        out.append(_drop_gate(gate.max_drop, spec.label, row, dec))
+        out.append(_relative_gate("max_drop", gate.max_drop, spec.label, row, gate, dec))
+    if gate.min_improvement is not None:
+        out.append(
+            _relative_gate("min_improvement", gate.min_improvement, spec.label, row, gate, dec)
+        )
     if gate.require is not None:
         out.append(_significance_gate("require", spec.label, row, dec))
     if gate.forbid is not None:
         out.append(_significance_gate("forbid", spec.label, row, dec))
-    return [_with_metric(g, metric) for g in out]
-
-
-def _with_metric(g: GateResult, metric: str) -> GateResult:
-    return GateResult(metric, g.rule, g.threshold, g.actual, g.passed, g.message)
+    return [dataclasses.replace(g, metric=metric, severity=gate.severity) for g in out]
 
 
 def row_status(gates: Sequence[GateResult]) -> RowStatus:
-    if any(g.passed is False for g in gates):
+    if any(g.failed for g in gates):
         return "fail"
+    if any(g.undecided for g in gates):
+        return "inconclusive"
     return "pass" if any(g.passed for g in gates) else "none"
 
 
 def verdict_of(rows: Sequence[MetricRow], baseline_present: bool) -> Verdict:
-    if any(g.passed is False for row in rows for g in row.gates):
+    """fail: a gate failed; inconclusive: none failed but one cannot be decided on these rows;
+    else pass (no-baseline without one). Gates of ``severity: warn`` never decide."""
+    gates = [g for row in rows for g in row.gates]
+    if any(g.failed for g in gates):
         return "fail"
+    if any(g.undecided for g in gates):
+        return "inconclusive"
     return "pass" if baseline_present else "no-baseline"
 
 

@@ -18,9 +18,14 @@ import numpy as np
 from cml_bot.compare.formatting import scale_decimals
 from cml_bot.stats import PairedDelta
 
-Verdict = Literal["pass", "fail", "no-baseline"]
-Rule = Literal["min", "max", "max_drop", "require", "forbid"]
-RowStatus = Literal["pass", "fail", "none"]
+Verdict = Literal["pass", "fail", "inconclusive", "no-baseline"]
+Rule = Literal["min", "max", "max_drop", "min_improvement", "require", "forbid"]
+RowStatus = Literal["pass", "fail", "inconclusive", "none"]
+Outcome = Literal["pass", "fail", "inconclusive", "not evaluated"]
+Severity = Literal["fail", "warn"]
+# The commit status of each verdict; an inconclusive one follows `verdict.inconclusive`.
+STATUS_STATES: dict[str, str] = {"pass": "success", "no-baseline": "success", "fail": "failure"}
+INCONCLUSIVE_STATES: dict[str, str] = {"fail": "failure", "pending": "pending", "pass": "success"}
 
 
 @dataclass(frozen=True)
@@ -81,17 +86,33 @@ class GateResult:
     metric: str
     rule: Rule
     threshold: float | str | None  # the configured bound, or the required/forbidden change
-    actual: float | None  # candidate value (min/max), drop (max_drop), delta (require/forbid)
-    passed: bool | None  # None: not evaluated (a relative gate without a baseline)
+    # candidate value (min/max), drop (max_drop), gain (min_improvement), delta (require/forbid)
+    actual: float | None
+    passed: bool | None  # None: not evaluated (no baseline) or inconclusive
     message: str
+    inconclusive: bool = False  # the interval straddles the threshold: cannot tell yet
+    severity: Severity = "fail"  # "warn": shown, never decides the verdict
 
     @property
-    def status(self) -> str:
+    def status(self) -> Outcome:
+        if self.inconclusive:
+            return "inconclusive"
         return "not evaluated" if self.passed is None else ("pass" if self.passed else "fail")
 
     @property
     def failed(self) -> bool:
-        return self.passed is False
+        """Failed, and decides the verdict (a `warn` gate never does)."""
+        return self.passed is False and self.severity == "fail"
+
+    @property
+    def undecided(self) -> bool:
+        """Inconclusive, and decides the verdict."""
+        return self.inconclusive and self.severity == "fail"
+
+    @property
+    def warned(self) -> bool:
+        """A `warn` gate that failed or could not be decided."""
+        return self.severity == "warn" and (self.passed is False or self.inconclusive)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +122,7 @@ class GateResult:
             "actual": self.actual,
             "passed": self.passed,
             "status": self.status,
+            "severity": self.severity,
             "message": self.message,
         }
 
@@ -180,6 +202,7 @@ class Comparison:
     confidence: float = 0.95
     task: str = "classification"
     baseline_problem: str | None = None  # why a given baseline could not be compared
+    inconclusive_policy: str = "fail"  # `verdict.inconclusive`: fail | pending | pass
 
     @property
     def gates(self) -> list[GateResult]:
@@ -187,7 +210,28 @@ class Comparison:
 
     @property
     def evaluated_gates(self) -> list[GateResult]:
-        return [g for g in self.gates if g.passed is not None]
+        return [g for g in self.gates if g.passed is not None or g.inconclusive]
+
+    @property
+    def inconclusive_gates(self) -> list[GateResult]:
+        return [g for g in self.gates if g.undecided]
+
+    @property
+    def warned_gates(self) -> list[GateResult]:
+        return [g for g in self.gates if g.warned]
+
+    @property
+    def status_state(self) -> str:
+        """The commit status this comparison sets: success, failure or pending."""
+        if self.verdict == "inconclusive":
+            return INCONCLUSIVE_STATES.get(self.inconclusive_policy, "failure")
+        return STATUS_STATES[self.verdict]
+
+    @property
+    def blocks(self) -> bool:
+        """Whether the change may not be deployed: a failed gate, or an inconclusive one
+        unless `verdict.inconclusive: pass`."""
+        return self.status_state != "success"
 
 
 # -------------------------------------------------------------------------------- result JSON
@@ -247,6 +291,8 @@ def result_json(
     cmp = comparison
     out: dict[str, Any] = {
         "verdict": cmp.verdict,
+        "status": cmp.status_state,
+        "inconclusive_policy": cmp.inconclusive_policy,
         "baseline_present": cmp.baseline_present,
         "baseline_problem": cmp.baseline_problem,
         "task": cmp.task,
@@ -256,6 +302,8 @@ def result_json(
         "baseline_rows": cmp.baseline_rows,
         "metrics": [_row_json(r) for r in cmp.rows],
         "failed_gates": [g.to_json() for g in cmp.failed_gates],
+        "inconclusive_gates": [g.to_json() for g in cmp.inconclusive_gates],
+        "warned_gates": [g.to_json() for g in cmp.warned_gates],
         "notes": list(cmp.notes),
         "label_mismatch": [
             {"role": m.role, "unknown": m.unknown, "never_predicted": m.never_predicted}

@@ -154,11 +154,29 @@ class Gate(_Strict):
         description="Allowed regression versus the "
         "baseline, in the metric's units (direction from the metric).",
     )
+    min_improvement: float | None = Field(
+        None,
+        ge=0,
+        description="Required gain over the baseline, in the metric's units (direction from "
+        "the metric); judged like max_drop.",
+    )
     require: Literal["significant_improvement"] | None = Field(
         None, description="Fail unless the change is a significant improvement."
     )
     forbid: Literal["significant_regression"] | None = Field(
         None, description="Fail on a significant regression, whatever its size."
+    )
+    judge: Literal["interval", "point"] = Field(
+        "interval",
+        description="How max_drop and min_improvement are judged. `interval`: pass when the "
+        "whole confidence interval of the change clears the threshold, fail when it lies "
+        "entirely beyond it, inconclusive in between. `point`: the point estimate alone "
+        "(pass or fail, blind to noise).",
+    )
+    severity: Literal["fail", "warn"] = Field(
+        "fail",
+        description="`warn`: a failed or inconclusive gate is shown in the report but does "
+        "not decide the status.",
     )
 
     @model_validator(mode="after")
@@ -217,6 +235,16 @@ class DeploySection(_Strict):
     _split_command = field_validator("command", mode="before")(_argv)
 
 
+class VerdictSection(_Strict):
+    inconclusive: Literal["fail", "pending", "pass"] = Field(
+        "fail",
+        description="The commit status when a gate is inconclusive (the interval straddles "
+        "its threshold: more rows are needed to tell). `fail` (safe): failure; `pending`: "
+        "pending, so a required check blocks the merge without calling it a failure; `pass`: "
+        "success, with the inconclusive gate named in the description.",
+    )
+
+
 class CommandSpec(_Strict):
     permission: Permission = Field("write", description="Least repository permission needed.")
     params: list[str] = Field(
@@ -242,6 +270,7 @@ class Config(_Strict):
     train: TrainSection
     evaluate: EvaluateSection = EvaluateSection()
     gates: dict[str, Gate] = Field(default_factory=dict, description="Per-metric gates.")
+    verdict: VerdictSection = VerdictSection()
     baseline: Literal["champion", "base", "none"] = Field(
         "champion", description="What the candidate is compared with."
     )

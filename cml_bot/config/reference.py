@@ -39,6 +39,10 @@ SECTIONS: dict[str, str] = {
     "are computed.",
     "gates": "What fails the commit status. A mapping from a metric of `evaluate.metrics` to its "
     "gate; a metric without a gate is reported but never fails anything.",
+    "verdict": "What the verdict does to the commit status when a gate cannot be decided: "
+    "`max_drop` and `min_improvement` are judged on the confidence interval (`judge: interval`), "
+    "so a change whose interval straddles the threshold is *inconclusive* rather than passed or "
+    "failed on noise.",
     "baseline": "What the candidate is compared with.",
     "registry": "Where runs, model versions and the champion alias are kept.",
     "deploy": "What promotion on merge does.",
@@ -92,6 +96,11 @@ EXAMPLES: dict[str, str] = {
     "gates.<metric>.min": "0.8",
     "gates.<metric>.max": "0.35",
     "gates.<metric>.max_drop": "0.005",
+    "gates.<metric>.min_improvement": "0.01",
+    "gates.<metric>.judge": "point",
+    "gates.<metric>.severity": "warn",
+    "verdict": "{inconclusive: pending}",
+    "verdict.inconclusive": "pending",
     "gates.<metric>.require": "significant_improvement",
     "gates.<metric>.forbid": "significant_regression",
     "baseline": "base",

@@ -14,6 +14,7 @@ from cml_bot.config.models import Config
 # config section -> what it controls, for the report's note
 PRIVILEGED: dict[str, str] = {
     "gates": "the gates",
+    "verdict": "what an inconclusive gate does to the status",
     "baseline": "the baseline",
     "registry": "the registry and tracking server",
     "deploy": "the deploy settings",
@@ -30,6 +31,7 @@ def with_trusted(own: Config, trusted: Config) -> tuple[Config, list[str]]:
     merged = own.model_copy(
         update={
             "gates": dict(trusted.gates),
+            "verdict": trusted.verdict,
             "baseline": trusted.baseline,
             "registry": trusted.registry,
             "deploy": trusted.deploy,

@@ -43,11 +43,18 @@ def failed_comment(exc: CmlBotError, run_url: str | None) -> str:
 
 
 def rejected_comment(flow: Any, run_url: str | None) -> str:
-    gates = flow.comparison.failed_gates
+    cmp = flow.comparison
+    gates = cmp.failed_gates
+    if gates:
+        what = f"failed {len(gates)} gate{'s' if len(gates) != 1 else ''}"
+    else:
+        gates = cmp.inconclusive_gates
+        what = (
+            f"has {len(gates)} inconclusive gate{'s' if len(gates) != 1 else ''} (the "
+            "evaluation rows cannot tell; `verdict.inconclusive` decides)"
+        )
     lines = [
-        "❌ **Not deployed**: the merged model failed "
-        f"{len(gates)} gate{'s' if len(gates) != 1 else ''}, so the champion stays where it "
-        "is.",
+        f"❌ **Not deployed**: the merged model {what}, so the champion stays where it is.",
         "",
         *[f"- {g.message}" for g in gates],
     ]

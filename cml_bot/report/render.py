@@ -60,7 +60,6 @@ from cml_bot.report.sections import (
     slice_section,
     trailer,
     trimmed_line,
-    verdict_line,
 )
 from cml_bot.report.text import (
     MARKER_PREFIX,
@@ -72,6 +71,7 @@ from cml_bot.report.text import (
     report_marker,
     safe_url,
 )
+from cml_bot.report.verdict import verdict_line
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
@@ -227,6 +227,10 @@ def _variables(
         "gate_table": m(table),
         "gate_legend": m(gate_legend(cmp)),
         "failed_gates": [m(md_escape(g.message, NOTE_LIMIT)) for g in cmp.failed_gates],
+        "other_gates": [
+            *[m("🟡 " + md_escape(g.message, NOTE_LIMIT)) for g in cmp.inconclusive_gates],
+            *[m("⚠️ " + md_escape(g.message, NOTE_LIMIT) + " (warn)") for g in cmp.warned_gates],
+        ],
         "notes": _notes(cmp, ctx),
         "trimmed": [dict(TRIM_ORDER)[k] for k in dropped],
         "trimmed_line": m(trimmed_line(dropped)),
@@ -289,7 +293,9 @@ def render_report(
     present = {
         **{k: bool(v) for k, v in parts.__dict__.items()},
         "notes": bool(ctx.notes or comparison.notes),
-        "failed_gates": bool(comparison.failed_gates),
+        "failed_gates": bool(
+            comparison.failed_gates or comparison.inconclusive_gates or comparison.warned_gates
+        ),
     }
     table = gate_table(comparison, ctx)
     text = attempt(table)

@@ -65,50 +65,20 @@ def _param_str(value: Any) -> str:
     return str(value)
 
 
-def _who(identity: ModelIdentity | None, note: str) -> str:
-    """Escaped: ``champion v3 (main, abc1234)``."""
-    if identity is None:
-        return md_escape(note or "no baseline", 80)
-    name = note or identity.label
-    details = [
-        d for d in (identity.ref if identity.ref not in name else "", identity.short_sha) if d
-    ]
-    suffix = f" ({md_escape(', '.join(details), 60)})" if details else ""
-    return md_escape(name, 80) + suffix
-
-
-def verdict_line(cmp: Comparison, ctx: ReportContext) -> str:
-    n_eval, n_fail = len(cmp.evaluated_gates), len(cmp.failed_gates)
-    who = _who(ctx.baseline, ctx.baseline_note)
-    if cmp.verdict == "fail":
-        against = f"against {who}" if cmp.baseline_present else f"(no comparable baseline: {who})"
-        return f"❌ **Fail**: {n_fail} of {_plural(n_eval, 'gate')} failed {against}."
-    if cmp.verdict == "pass":
-        gates = (
-            ("the gate passed" if n_eval == 1 else f"all {n_eval} gates passed")
-            if n_eval
-            else "no gates configured"
-        )
-        return f"✅ **Pass**: {gates} against {who}."
-    if ctx.baseline is not None and cmp.baseline_problem:
-        reason = f"{who} could not be compared ({md_escape(cmp.baseline_problem, 200)})"
-    else:
-        reason = who if ctx.baseline is None else f"{who} gave no comparable rows"
-    skipped = len(cmp.gates) - n_eval
-    tail = f"{_plural(n_eval, 'absolute gate')} passed" if n_eval else "no absolute gates"
-    if skipped:
-        tail += f", {_plural(skipped, 'relative gate')} not evaluated"
-    return f"⚪ **No baseline**: {reason}; {tail}."
+_ICONS = {"pass": "✅", "fail": "❌", "inconclusive": "🟡"}
 
 
 def _gate_cell(g: GateResult, dec: int) -> str:
-    icon = {"pass": "✅", "fail": "❌"}.get(g.status, "⚪")
-    if g.rule in ("min", "max", "max_drop"):
+    icon = "⚠️" if g.warned else _ICONS.get(g.status, "⚪")
+    if g.rule in ("min", "max", "max_drop", "min_improvement"):
         assert isinstance(g.threshold, float | int)
         text = f"{g.rule} {fmt_threshold(float(g.threshold), dec)}"
     else:
         text = f"{g.rule} {str(g.threshold).replace('_', ' ')}"
-    return f"{icon} {md_escape(text)}" + (" (no baseline)" if g.passed is None else "")
+    tail = " (no baseline)" if g.status == "not evaluated" else ""
+    tail += " (inconclusive)" if g.inconclusive else ""
+    tail += " (warn)" if g.severity == "warn" else ""
+    return f"{icon} {md_escape(text)}{tail}"
 
 
 def _delta_cell(row: MetricRow) -> str:

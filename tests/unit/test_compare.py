@@ -110,8 +110,8 @@ def test_max_gate_on_a_loss() -> None:
     assert ok.passed is True
 
 
-def test_max_drop_higher_is_better() -> None:
-    gate = Gate(max_drop=0.005)
+def test_max_drop_higher_is_better_on_the_point_rule() -> None:
+    gate = Gate(max_drop=0.005, judge="point")
     [fail] = evaluate_gates("roc_auc", gate, 0.781, pdelta("roc_auc", 0.793, 0.781))
     assert fail.passed is False
     assert fail.message == "roc_auc dropped 0.012 vs baseline (allowed 0.005)"
@@ -125,12 +125,94 @@ def test_max_drop_higher_is_better() -> None:
 
 
 def test_max_drop_lower_is_better_counts_a_rise_as_a_drop() -> None:
-    gate = Gate(max_drop=0.01)
+    gate = Gate(max_drop=0.01, judge="point")
     [fail] = evaluate_gates("neg_log_loss", gate, 0.42, pdelta("neg_log_loss", 0.40, 0.42))
     assert fail.passed is False
     assert fail.message == "log_loss rose 0.020 vs baseline (allowed 0.010)"
-    [ok] = evaluate_gates("neg_log_loss", Gate(max_drop=0), 0.30, pdelta("neg_log_loss", 0.4, 0.3))
+    point = Gate(max_drop=0, judge="point")
+    [ok] = evaluate_gates("neg_log_loss", point, 0.30, pdelta("neg_log_loss", 0.4, 0.3))
     assert ok.passed is True
+
+
+# Issue 15: the interval decides. Δ is candidate - baseline; (lo, hi) its interval.
+@pytest.mark.parametrize(
+    ("metric", "b", "c", "lo", "hi", "status"),
+    [
+        # accuracy, max_drop 0.01: non-inferiority on the lower bound of Δ
+        ("accuracy", 0.80, 0.80, -0.008, 0.006, "pass"),  # whole interval above -0.01
+        ("accuracy", 0.80, 0.78, -0.08, 0.03, "inconclusive"),  # the issue's [-0.08, +0.03]
+        ("accuracy", 0.80, 0.79, -0.011, -0.009, "inconclusive"),  # the issue's noise-sized case
+        ("accuracy", 0.80, 0.75, -0.07, -0.03, "fail"),  # whole interval below -0.01
+        # log loss (lower is better): a rise is a drop
+        ("neg_log_loss", 0.40, 0.40, -0.02, 0.009, "pass"),
+        ("neg_log_loss", 0.40, 0.42, 0.015, 0.03, "fail"),
+        ("neg_log_loss", 0.40, 0.41, -0.01, 0.02, "inconclusive"),
+    ],
+)
+def test_max_drop_is_judged_on_the_interval(
+    metric: str, b: float, c: float, lo: float, hi: float, status: str
+) -> None:
+    [g] = evaluate_gates(metric, Gate(max_drop=0.01), c, pdelta(metric, b, c, lo, hi))
+    assert g.status == status
+    assert g.passed is {"pass": True, "fail": False, "inconclusive": None}[status]
+    assert g.undecided is (status == "inconclusive")
+    assert "95% CI [" in g.message
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "status"),
+    [(0.021, 0.05, "pass"), (0.0, 0.04, "inconclusive"), (-0.03, 0.019, "fail")],
+)
+def test_min_improvement_needs_the_whole_interval_above_it(
+    lo: float, hi: float, status: str
+) -> None:
+    gate = Gate(min_improvement=0.02)
+    [g] = evaluate_gates("accuracy", gate, 0.83, pdelta("accuracy", 0.80, 0.83, lo, hi))
+    assert g.status == status and g.rule == "min_improvement"
+    [point] = evaluate_gates(
+        "accuracy", Gate(min_improvement=0.02, judge="point"), 0.83, pdelta("accuracy", 0.8, 0.83)
+    )
+    assert point.passed is True  # +0.03 >= 0.02, whatever the interval
+
+
+def test_a_metric_without_an_interval_is_inconclusive_not_passed() -> None:
+    nan = float("nan")
+    d = PairedDelta("max_error", 3.0, 3.5, 0.5, nan, nan, False, "no interval: extreme value", 500)
+    [g] = evaluate_gates("max_error", Gate(max_drop=1.0), 3.5, d)
+    assert g.status == "inconclusive" and "judge: point" in g.message
+    [p] = evaluate_gates("max_error", Gate(max_drop=1.0, judge="point"), 3.5, d)
+    assert p.passed is True
+
+
+def test_a_warn_gate_is_shown_but_never_decides(labels: np.ndarray) -> None:
+    strong, weak = model(labels, 0.05, 1), model(labels, 0.25, 2)
+    gates = {"accuracy": Gate(max_drop=0.01, severity="warn")}
+    cmp = compare(weak, strong, metrics=["accuracy"], gates=gates)
+    assert cmp.verdict == "pass" and cmp.status_state == "success"
+    [g] = cmp.warned_gates
+    assert g.status == "fail" and g.severity == "warn" and not g.failed
+    assert cmp.failed_gates == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "state"), [("fail", "failure"), ("pending", "pending"), ("pass", "success")]
+)
+def test_an_inconclusive_verdict_sets_the_status_the_team_chose(
+    labels: np.ndarray, policy: str, state: str
+) -> None:
+    a, b = model(labels, 0.10, 1), model(labels, 0.10, 2)  # as good as each other, few rows
+    gates = {"accuracy": Gate(max_drop=0.001)}
+    cmp = compare(a, b, metrics=["accuracy"], gates=gates, inconclusive=policy)
+    assert cmp.verdict == "inconclusive" and cmp.status_state == state
+    assert cmp.blocks is (state != "success")
+    assert [g.metric for g in cmp.inconclusive_gates] == ["accuracy"]
+    out = result_json(cmp, None, ModelIdentity("candidate", "candidate"))
+    assert (out["verdict"], out["status"], out["inconclusive_policy"]) == (
+        "inconclusive",
+        state,
+        policy,
+    )
+    assert out["inconclusive_gates"][0]["status"] == "inconclusive"
 
 
 @pytest.mark.parametrize(
@@ -242,7 +324,10 @@ def test_compare_pass(labels: np.ndarray) -> None:
 
 def test_compare_fail_lists_failed_gates(labels: np.ndarray) -> None:
     strong, weak = model(labels, 0.05, 1), model(labels, 0.25, 2)
-    gates = {"accuracy": Gate(min=0.7, max_drop=0.01), "neg_log_loss": Gate(max_drop=0.0)}
+    gates = {
+        "accuracy": Gate(min=0.7, max_drop=0.01, judge="point"),
+        "neg_log_loss": Gate(max_drop=0.0, judge="point"),
+    }
     cmp = compare(weak, strong, metrics=METRICS, gates=gates)
     assert cmp.verdict == "fail"
     assert [(g.metric, g.rule) for g in cmp.failed_gates] == [

@@ -253,6 +253,7 @@ def test_every_privileged_setting_comes_from_the_trusted_config() -> None:
             "registry": {"tracking_uri": "http://attacker.example"},
             "deploy": {"command": ["sh", "-c", "curl evil"]},
             "commands": {"retrain": {"permission": "none"}},
+            "verdict": {"inconclusive": "pass"},
         }
     )
     merged, changed = with_trusted(own, trusted)
@@ -260,6 +261,7 @@ def test_every_privileged_setting_comes_from_the_trusted_config() -> None:
     assert merged.gates == trusted.gates and merged.baseline == "champion"
     assert merged.registry.tracking_uri is None and merged.deploy.command is None
     assert merged.commands == trusted.commands and merged.train.env == []
+    assert merged.verdict.inconclusive == "fail"
     assert merged.train.params == {"x": 1}  # the model itself stays the pull request's
     same, nothing = with_trusted(trusted, trusted)
     assert nothing == [] and same == trusted
