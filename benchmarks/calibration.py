@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cml_bot.stats import PairedDelta, PredictionSet, metric_value, paired_deltas  # noqa: E402
+from cml_bot.stats import PairedDelta, PredictionSet, metric_value, paired_deltas
 
 TRUTH_ROWS = 1_000_000
 COVERAGE_TARGET = (0.93, 0.97)
@@ -72,7 +72,9 @@ NULL_ONLY = {"max_error"}
 Maker = Callable[[np.random.Generator, int], tuple[PredictionSet, PredictionSet]]
 
 
-def _sets(y: np.ndarray, preds: list[np.ndarray], probas: list[np.ndarray | None], classes: list[int]) -> tuple[PredictionSet, PredictionSet]:
+def _sets(
+    y: np.ndarray, preds: list[np.ndarray], probas: list[np.ndarray | None], classes: list[int]
+) -> tuple[PredictionSet, PredictionSet]:
     rid = np.arange(len(y))
     made = [
         PredictionSet(row_id=rid, y_true=y, y_pred=p, proba=q, classes=classes)
@@ -199,9 +201,7 @@ def true_deltas(scenario: Scenario, seed: int) -> dict[str, float]:
         return dict.fromkeys(scenario.metrics, 0.0)
     b, c = scenario.make(np.random.default_rng(10_000 + seed), TRUTH_ROWS)
     return {
-        m: metric_value(m, c) - metric_value(m, b)
-        for m in scenario.metrics
-        if m not in NULL_ONLY
+        m: metric_value(m, c) - metric_value(m, b) for m in scenario.metrics if m not in NULL_ONLY
     }
 
 
@@ -250,7 +250,8 @@ def _flag(cell: Cell, null: bool) -> str:
 
 
 def print_table(cells: list[Cell], nulls: set[str]) -> None:
-    print(f"{'scenario':24} {'metric':36} {'n':>5} {'cover':>6} {'FPR':>6} {'no-int':>6} {'undef':>6}  off-target")
+    head = f"{'n':>5} {'cover':>6} {'FPR':>6} {'no-int':>6} {'undef':>6}  off-target"
+    print(f"{'scenario':24} {'metric':36} {head}")
     for c in cells:
         null = c.scenario in nulls
         fpr = _fmt(c.fpr) if null else "    -"
