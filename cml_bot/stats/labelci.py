@@ -43,25 +43,39 @@ class _Units:
     """What a resample draws: rows (one unit per cell, smoothed) or groups of rows."""
 
     cells: np.ndarray  # (m,) cell codes (y * K + baseline) * K + candidate
-    counts: np.ndarray  # (u, m) cell counts of each unit
+    counts: np.ndarray | None  # (u, m) cell counts of each unit; None: unit j is cell j
     observed: np.ndarray  # (m,) the observed cell counts (all units)
     probs: np.ndarray  # (u,) draw probability of each unit
     weight: np.ndarray  # (u,) how many times each unit was observed (jackknife weights)
     draws: int  # units per resample
 
 
+def _pseudo_cells(table: _LabelTable) -> dict[int, float]:
+    """``PSEUDO`` rows in each direction of disagreement, shared out by the share of each true
+    class; the wrong prediction is the class's most frequent error (either model), else the
+    next class. Two cells per class, so the table stays small with many classes."""
+    k = len(table.labels)
+    y, b, c = table.cells // (k * k), (table.cells // k) % k, table.cells % k
+    counts = table.counts.astype(np.float64)
+    n = float(counts.sum())
+    pseudo: dict[int, float] = {}
+    for label in np.unique(y).tolist():
+        mine = y == label
+        wrong = np.zeros(k)
+        for pred in (b, c):
+            miss = mine & (pred != y)
+            wrong += np.bincount(pred[miss], weights=counts[miss], minlength=k)
+        wrong[label] = -1.0
+        q = int(wrong.argmax()) if wrong.max() > 0 else (label + 1) % k
+        share = PSEUDO * float(counts[mine].sum()) / n
+        for cell in ((label * k + label) * k + q, (label * k + q) * k + label):
+            pseudo[cell] = pseudo.get(cell, 0.0) + share
+    return pseudo
+
+
 def _row_units(table: _LabelTable) -> _Units:
     """One unit per cell, drawn n times from the observed counts plus the pseudo-rows."""
-    k = len(table.labels)
-    y = table.cells // (k * k)
-    ys, y_counts = np.unique(y, return_counts=True)
-    pseudo: dict[int, float] = {}
-    for label, count in zip(ys.tolist(), y_counts.tolist(), strict=True):
-        share = PSEUDO * count / table.counts.sum() / max(k - 1, 1)
-        for q in range(k):
-            if q != label:
-                for cell in ((label * k + label) * k + q, (label * k + q) * k + label):
-                    pseudo[cell] = pseudo.get(cell, 0.0) + share
+    pseudo = _pseudo_cells(table)
     cells = np.union1d(table.cells, np.fromiter(pseudo, dtype=np.int64, count=len(pseudo)))
     observed = np.zeros(len(cells))
     observed[np.searchsorted(cells, table.cells)] = table.counts
@@ -69,7 +83,7 @@ def _row_units(table: _LabelTable) -> _Units:
     for cell, extra in pseudo.items():
         smooth[np.searchsorted(cells, cell)] += extra
     n = int(table.counts.sum())
-    return _Units(cells, np.eye(len(cells)), observed, smooth / smooth.sum(), observed, n)
+    return _Units(cells, None, observed, smooth / smooth.sum(), observed, n)
 
 
 def _group_units(table: _LabelTable, groups: np.ndarray) -> _Units:
@@ -78,9 +92,8 @@ def _group_units(table: _LabelTable, groups: np.ndarray) -> _Units:
     m = len(table.cells)
     counts = np.bincount(groups * m + table.row_cells, minlength=g * m).reshape(g, m)
     ones = np.ones(g)
-    return _Units(
-        table.cells, counts.astype(np.float64), table.counts.astype(np.float64), ones / g, ones, g
-    )
+    observed = table.counts.astype(np.float64)
+    return _Units(table.cells, counts.astype(np.float64), observed, ones / g, ones, g)
 
 
 def _scores(
@@ -100,10 +113,11 @@ def _label_resamples(
     """Per metric, candidate minus baseline in each resample (the metrics share the draws)."""
     diffs = {s.name: np.empty(n_resamples) for s in specs}
     rng = np.random.default_rng(seed)
-    per = max(1, min(n_resamples, _BLOCK // max(units.counts.size, 1)))
+    size = len(units.cells) if units.counts is None else units.counts.size
+    per = max(1, min(n_resamples, _BLOCK // max(size, 1)))
     for start in range(0, n_resamples, per):
         draws = rng.multinomial(units.draws, units.probs, size=min(per, n_resamples - start))
-        weights = draws @ units.counts
+        weights = draws if units.counts is None else draws @ units.counts
         for spec in specs:
             diffs[spec.name][start : start + len(draws)] = _scores(
                 spec, table, units.cells, weights
@@ -114,7 +128,8 @@ def _label_resamples(
 def _jackknife(spec: MetricSpec, table: _LabelTable, units: _Units) -> np.ndarray:
     """Leave-one-unit-out values (one per observed unit)."""
     seen = units.weight > 0
-    left = units.observed[None, :] - units.counts[seen]
+    counts = np.eye(len(units.cells))[seen] if units.counts is None else units.counts[seen]
+    left = units.observed[None, :] - counts
     return _scores(spec, table, units.cells, left)
 
 

@@ -188,3 +188,15 @@ def test_groups_must_have_one_value_per_row() -> None:
     with pytest.raises(ValueError, match="one value per row"):
         paired_delta("accuracy", b, c, groups=g[:-1])
     assert paired_delta("accuracy", b, c, groups=None) == paired_delta("accuracy", b, c)
+
+
+def test_many_classes_keep_the_smoothed_table_small() -> None:
+    # two pseudo cells per class: 300 classes must not build a (K^2 x K^2) matrix
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 300, 3000)
+    sets = []
+    for _ in range(2):
+        pred = np.where(rng.random(3000) < 0.7, y, rng.integers(0, 300, 3000))
+        sets.append(PredictionSet(np.arange(3000), y, pred))
+    d = paired_delta("f1_macro", sets[0], sets[1], n_resamples=200)
+    assert d.ci_low < d.delta < d.ci_high and d.method.startswith("Tango score, scaled")
