@@ -22,12 +22,11 @@ Pure: numpy and scipy.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import ndtr, ndtri
-from scipy.stats import binom
+from scipy.special import bdtr, ndtr, ndtri
 
 from cml_bot.core.metrics import MetricSpec
 from cml_bot.stats.intervals import _BLOCK, _z
@@ -202,7 +201,9 @@ def _mcnemar_midp(n10: int, n01: int) -> float:
     if m == 0:
         return 1.0
     k = min(n10, n01)
-    return float(min(1.0, 2 * binom.cdf(k, m, 0.5) - binom.pmf(k, m, 0.5)))
+    below = float(bdtr(k - 1, m, 0.5)) if k > 0 else 0.0
+    at = float(bdtr(k, m, 0.5))
+    return min(1.0, 2 * at - (at - below))
 
 
 def _guard(
@@ -236,9 +237,19 @@ def _tango(n10: int, n01: int, n: int, confidence: float) -> tuple[float, float]
 
     edge = 1 - 1e-12
     lo = (
-        -1.0
-        if score(-edge) <= z or d_hat <= -edge
-        else brentq(lambda d: score(d) - z, -edge, d_hat)
+        -1.0 if score(-edge) <= z or d_hat <= -edge else _root(lambda d: score(d) - z, -edge, d_hat)
     )
-    hi = 1.0 if score(edge) >= -z or d_hat >= edge else brentq(lambda d: score(d) + z, d_hat, edge)
-    return float(lo), float(hi)
+    hi = 1.0 if score(edge) >= -z or d_hat >= edge else _root(lambda d: score(d) + z, d_hat, edge)
+    return lo, hi
+
+
+def _root(f: Callable[[float], float], a: float, b: float) -> float:
+    """The root of a decreasing ``f`` with f(a) > 0 >= f(b), by bisection to 1e-12 (scipy's
+    root finders would cost this module half a second of imports)."""
+    while b - a > 1e-12:
+        mid = (a + b) / 2
+        if f(mid) > 0:
+            a = mid
+        else:
+            b = mid
+    return (a + b) / 2
