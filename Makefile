@@ -51,9 +51,11 @@ integration: $(VENV)/.installed-dev
 e2e: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q tests/e2e
 
-## bench: the performance figures (not part of `make test`)
+## bench: the performance and calibration figures (not part of `make test`; the calibration
+## run takes tens of minutes, its quick seeded subset is tests/unit/test_calibration.py)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/stats_bench.py
+	$(BIN)/python benchmarks/calibration.py
 	$(BIN)/python benchmarks/bot_overhead.py
 
 clean:

@@ -39,10 +39,8 @@ SECTIONS: dict[str, str] = {
     "are computed.",
     "gates": "What fails the commit status. A mapping from a metric of `evaluate.metrics` to its "
     "gate; a metric without a gate is reported but never fails anything.",
-    "verdict": "What the verdict does to the commit status when a gate cannot be decided: "
-    "`max_drop` and `min_improvement` are judged on the confidence interval (`judge: interval`), "
-    "so a change whose interval straddles the threshold is *inconclusive* rather than passed or "
-    "failed on noise.",
+    "verdict": "The commit status when a gate cannot be decided: a `max_drop` or "
+    "`min_improvement` whose interval straddles its threshold is *inconclusive*.",
     "baseline": "What the candidate is compared with.",
     "registry": "Where runs, model versions and the champion alias are kept.",
     "deploy": "What promotion on merge does.",
@@ -152,12 +150,19 @@ RULES = [
 ]
 
 KIND_INTERVALS: dict[str, str] = {
-    "label": "resampling of the joint counts of (label, baseline prediction, candidate prediction)",
+    "label": "Tango's interval scaled by a joint-counts bootstrap; mid-p McNemar guard",
     "auc": "paired DeLong variance, normal interval",
     "rowloss": "closed form: mean of the per-row loss differences",
-    "rmse": "delta method on the paired squared errors",
-    "r2": "linear transform of the paired MSE difference",
+    "rmse": "the paired MSE interval divided by RMSE_b + RMSE_c",
+    "r2": "delta method on the MSE difference / var(y), var(y) included",
     "other": "seeded bootstrap over rows (`evaluate.n_resamples`)",
+}
+# Metrics whose method differs from their kind's (docs/statistics.md).
+_TANGO = "Tango's score interval for paired proportions; mid-p McNemar guard"
+METRIC_INTERVALS: dict[str, str] = {
+    "accuracy": _TANGO,
+    **{f"{base}_micro": _TANGO for base in ("f1", "precision", "recall")},  # equal to accuracy
+    "max_error": "none: one extreme row (NaN interval, never significant)",
 }
 NEEDS = {"pred": "predicted labels", "proba": "class probabilities"}
 
@@ -304,7 +309,7 @@ def metric_rows() -> list[str]:
             spec.task,
             spec.direction,
             NEEDS[spec.needs],
-            f"{spec.kind}: {KIND_INTERVALS[spec.kind]}",
+            f"{spec.kind}: {METRIC_INTERVALS.get(spec.name, KIND_INTERVALS[spec.kind])}",
         ]
         for spec in metrics.METRICS.values()
     ]

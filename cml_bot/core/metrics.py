@@ -6,13 +6,14 @@ gate's ``min``/``max``/``max_drop`` read the way a person reads the number.
 
 ``kind`` tells :mod:`cml_bot.stats.engine` which paired interval applies:
 
-- ``label``: a function of the confusion matrix -> resample the joint counts of
+- ``label``: a function of the confusion matrix -> Tango's paired-proportion score interval,
+  scaled for the metrics other than accuracy by a bootstrap of the joint counts of
   (label, baseline prediction, candidate prediction) instead of rows.
 - ``auc``: binary ROC AUC -> paired DeLong variance.
 - ``rowloss``: the mean of a per-row loss -> closed-form interval of the mean paired difference.
-- ``rmse`` / ``r2``: smooth functions of the mean squared error -> the delta method on the
-  per-row squared errors.
-- ``other``: a seeded bootstrap over rows (the general fallback).
+- ``rmse`` / ``r2``: functions of the mean squared error -> the MSE interval rescaled / the
+  delta method including var(y).
+- ``other``: a seeded bootstrap over rows (the general fallback; ``max_error`` gets none).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ May import: ``core``, numpy, scipy. Pure.
 from cml_bot.stats.engine import PairedDelta, metric_value, paired_delta, paired_deltas
 from cml_bot.stats.labels import confusion_matrix
 from cml_bot.stats.pair import label_codes
+from cml_bot.stats.power import detectable_difference, standard_error
 from cml_bot.stats.predictions import PROBA_PREFIX, PredictionSet, align
 
 __all__ = [
@@ -17,8 +18,10 @@ __all__ = [
     "PredictionSet",
     "align",
     "confusion_matrix",
+    "detectable_difference",
     "label_codes",
     "metric_value",
     "paired_delta",
     "paired_deltas",
+    "standard_error",
 ]

@@ -45,6 +45,17 @@ def _row_samples(n: int, reps: int, width: int, seed: int) -> Iterator[tuple[int
         yield start, rng.integers(0, n, size=(min(per, reps - start), n))
 
 
+def _group_samples(groups: np.ndarray, reps: int, seed: int) -> Iterator[tuple[int, np.ndarray]]:
+    """One resample at a time (its row count varies): G groups drawn with replacement, each
+    drawn group's rows taken as often as it was drawn."""
+    rng = np.random.default_rng(seed)
+    g = int(groups.max()) + 1
+    rows = np.arange(len(groups))
+    for start in range(reps):
+        times = np.bincount(rng.integers(0, g, g), minlength=g)
+        yield start, np.repeat(rows, times[groups])[None]
+
+
 def _counts(code: np.ndarray, n_codes: int, idx: np.ndarray) -> np.ndarray:
     """How often each code occurs in each resample: (r, n_codes) int64."""
     r = idx.shape[0]
@@ -214,16 +225,23 @@ def _stat_explained_variance(y: np.ndarray, e: np.ndarray) -> _Stat:
 
 
 def _bootstrap_diffs(
-    n: int, entries: Sequence[tuple[_Stat, _Stat, int]], seed: int
+    n: int,
+    entries: Sequence[tuple[_Stat, _Stat, int]],
+    seed: int,
+    groups: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Candidate minus baseline per resample for each (baseline, candidate, resamples) entry.
 
     The entries share the resampled rows: one with fewer resamples uses the first ones, so each
-    result equals the one-entry call's.
+    result equals the one-entry call's. With ``groups``, whole groups are resampled.
     """
     width = max(max(sb.width, sc.width) for sb, sc, _ in entries)
     diffs = [np.empty(reps) for *_, reps in entries]
-    for start, idx in _row_samples(n, max(reps for *_, reps in entries), width, seed):
+    most = max(reps for *_, reps in entries)
+    samples = (
+        _row_samples(n, most, width, seed) if groups is None else _group_samples(groups, most, seed)
+    )
+    for start, idx in samples:
         for j, (sb, sc, reps) in enumerate(entries):
             if start < reps:
                 part = idx[: reps - start]

@@ -10,14 +10,13 @@ Pure: numpy only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from cml_bot.core.metrics import MetricSpec
-from cml_bot.stats.intervals import _BLOCK
 from cml_bot.stats.pair import _encode_labels, _Pair, _py, _Undefined
 
 
@@ -29,6 +28,7 @@ class _LabelTable:
     pos_b: int | None  # code of the positive class for average="binary", per model
     pos_c: int | None
     union_sizes: tuple[int, int]  # labels seen in y_true or the model's predictions
+    row_cells: np.ndarray  # each row's index into ``cells`` (for resampling groups of rows)
 
     def binary_problem(self) -> str | None:
         worst = max(self.union_sizes)
@@ -86,10 +86,17 @@ def _label_table(pair: _Pair) -> _LabelTable:
             dense = np.bincount(cell, minlength=k**3)
             cells = np.flatnonzero(dense)
             counts = dense[cells]
+            row_cells = (np.cumsum(dense > 0) - 1)[cell]
         else:  # many classes: only the occupied cells
-            cells, counts = np.unique(cell, return_counts=True)
+            cells, row_cells, counts = np.unique(cell, return_inverse=True, return_counts=True)
         return _LabelTable(
-            labels, cells, counts.astype(np.int64), pos[0], pos[1], (sizes[0], sizes[1])
+            labels,
+            cells,
+            counts.astype(np.int64),
+            pos[0],
+            pos[1],
+            (sizes[0], sizes[1]),
+            row_cells.reshape(-1).astype(np.int64),
         )
 
     result: _LabelTable = pair.memo("label_table", make)
@@ -111,34 +118,6 @@ def _positive_label(present: list[Any], classes: Sequence[Any]) -> Any:
         return max(pool)
     except TypeError:
         return max(present)
-
-
-def _label_draws(
-    table: _LabelTable, n_resamples: int, seed: int
-) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Blocks of (first resample, baseline and candidate confusion matrices (r, K, K))."""
-    k = len(table.labels)
-    n = int(table.counts.sum())
-    pvals = table.counts / n
-    rng = np.random.default_rng(seed)
-    per = max(1, min(n_resamples, _BLOCK // max(len(table.cells), k * k)))
-    for start in range(0, n_resamples, per):
-        draws = rng.multinomial(n, pvals, size=min(per, n_resamples - start))
-        cb, cc = table.confusions(draws)
-        yield start, cb, cc
-
-
-def _label_resamples(
-    table: _LabelTable, specs: list[MetricSpec], n_resamples: int, seed: int
-) -> dict[str, np.ndarray]:
-    """Per metric, candidate minus baseline in each of ``n_resamples`` joint-counts resamples
-    (the metrics share the draws)."""
-    diffs = {s.name: np.empty(n_resamples) for s in specs}
-    for start, draw_b, draw_c in _label_draws(table, n_resamples, seed):
-        for spec in specs:
-            d = _label_scores(spec, draw_c, table.pos_c) - _label_scores(spec, draw_b, table.pos_b)
-            diffs[spec.name][start : start + len(d)] = d
-    return diffs
 
 
 def _label_scores(spec: MetricSpec, cm: np.ndarray, pos: int | None) -> np.ndarray:

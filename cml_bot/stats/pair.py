@@ -200,3 +200,13 @@ def _columns_of(labels: Sequence[Any], classes: list[Any]) -> np.ndarray:
         missing = [_py(v) for v, c in zip(labels, cols, strict=True) if c < 0]
         raise _Undefined(f"labels {missing[:5]} have no probability column")
     return cols
+
+
+def _group_codes(groups: np.ndarray | Sequence[Any] | None, n: int) -> np.ndarray | None:
+    """Each row's group as an int64 code in ``range(G)``; None when rows are independent."""
+    if groups is None:
+        return None
+    arr = np.asarray(groups)
+    if arr.ndim != 1 or len(arr) != n:
+        raise ValueError(f"groups must hold one value per row ({n}), got shape {arr.shape}")
+    return label_codes(arr)[1]

@@ -370,19 +370,19 @@ def test_methods_and_interval_contains_delta() -> None:
         )
     }
     assert {m: d.method for m, d in got.items()} == {
-        "accuracy": "joint-counts bootstrap",
+        "accuracy": "Tango score",
         "roc_auc": "paired DeLong",
         "neg_log_loss": "paired mean",
         "roc_auc_ovr": "bootstrap",
         "neg_mean_squared_error": "paired mean",
-        "neg_root_mean_squared_error": "delta method",
-        "r2": "delta method",
+        "neg_root_mean_squared_error": "MSE interval / (RMSE + RMSE)",
+        "r2": "delta method incl. var(y)",
         "neg_median_absolute_error": "bootstrap",
     }
     for d in got.values():
         assert d.ci_low <= d.delta <= d.ci_high, d
         assert d.n_rows == 600
-    assert got["accuracy"].n_resamples == 400 and got["roc_auc"].n_resamples is None
+    assert got["accuracy"].n_resamples is None and got["roc_auc"].n_resamples is None
 
 
 def test_wider_interval_at_higher_confidence() -> None:
@@ -416,10 +416,42 @@ def test_delong_agrees_with_the_row_bootstrap() -> None:
 def test_rmse_and_r2_intervals_agree_with_the_paired_mse_interval() -> None:
     r = reg_data(800, seed=13)
     c = pair_from(r, 0.9 * np.asarray(r.y_pred) + 0.1 * np.asarray(r.y_true))
-    mse, r2 = paired_deltas(["neg_mean_squared_error", "r2"], r, c)
+    mse, rmse, r2 = paired_deltas(
+        ["neg_mean_squared_error", "neg_root_mean_squared_error", "r2"], r, c
+    )
+    total = rmse.baseline + rmse.candidate  # RMSE_c - RMSE_b = (MSE_c - MSE_b) / total
+    assert rmse.ci_low == pytest.approx(mse.ci_low / total)
+    assert rmse.ci_high == pytest.approx(mse.ci_high / total)
+    assert rmse.significant == mse.significant
     var_y = float(np.var(np.asarray(r.y_true)))
-    assert r2.ci_low == pytest.approx(-mse.ci_high / var_y)
-    assert r2.ci_high == pytest.approx(-mse.ci_low / var_y)
+    assert r2.delta == pytest.approx(-mse.delta / var_y)
+    assert r2.ci_low < r2.delta < r2.ci_high
+
+
+@pytest.mark.parametrize("n", [12, 20, 30, 60])
+def test_rmse_is_significant_exactly_when_mse_is(n: int) -> None:
+    # RMSE's old delta-method interval (normal quantile) was significant at 30 rows where MSE
+    # (Student-t) was not; now RMSE's interval is MSE's, rescaled.
+    for seed in range(40):
+        r = reg_data(n, seed=seed)
+        noise = np.random.default_rng(seed).normal(0, 0.4, n)
+        c = pair_from(r, np.asarray(r.y_pred) * 0.8 + noise)
+        mse, rmse = paired_deltas(["neg_mean_squared_error", "neg_root_mean_squared_error"], r, c)
+        assert rmse.significant == mse.significant, seed
+
+
+def test_r2_interval_counts_the_variability_of_var_y() -> None:
+    # errors that grow with |y - mean|: var(y) and the MSE difference move together, so the
+    # interval differs from the one that treats var(y) as a constant (MSE interval / var(y)),
+    # which the old code gave
+    rng = np.random.default_rng(3)
+    y = rng.normal(0, 1, 400)
+    b = PredictionSet(np.arange(400), y, y + 0.8 * np.abs(y) * rng.normal(size=400))
+    c = PredictionSet(np.arange(400), y, y + 0.5 * np.abs(y) * rng.normal(size=400))
+    mse, r2 = paired_deltas(["neg_mean_squared_error", "r2"], b, c)
+    var_y = float(np.var(y))
+    fixed_width = (mse.ci_high - mse.ci_low) / var_y
+    assert abs((r2.ci_high - r2.ci_low) / fixed_width - 1) > 0.02
 
 
 # ----------------------------------------------------------------------------- coverage
@@ -571,7 +603,7 @@ def test_nan_probabilities_and_predictions_are_undefined() -> None:
         d = paired_delta(name, b, c_nan)
         assert d.method == "undefined: NaN or infinite probabilities", name
         assert d.baseline == pytest.approx(metric_value(name, b)) and math.isnan(d.candidate)
-    assert paired_delta("accuracy", b, c_nan).method == "joint-counts bootstrap"
+    assert paired_delta("accuracy", b, c_nan).method == "Tango score"
     r = reg_data(50, seed=63)
     pred = np.asarray(r.y_pred).copy()
     pred[0] = np.nan
@@ -598,7 +630,8 @@ def test_degenerate_regression() -> None:
     assert d.method.startswith("undefined: constant y_true")
     assert (d.baseline, d.candidate) == (0.0, 1.0)  # scikit-learn's force_finite values
     rmse = paired_delta("neg_root_mean_squared_error", b, c, n_resamples=200)
-    assert rmse.method == "bootstrap" and rmse.candidate == 0.0  # sqrt has no slope at 0
+    assert rmse.candidate == 0.0 and rmse.significant  # MSE's interval, rescaled
+    assert rmse.method == "MSE interval / (RMSE + RMSE)"
 
 
 def test_bootstrap_resamples_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
