@@ -138,6 +138,14 @@ class EvaluateSection(_Strict):
         default_factory=list, description="scikit-learn scorer names; default by task."
     )
     slices: list[str] = Field(default_factory=list, description="Columns to compare per value.")
+    min_rows: int = Field(
+        30,
+        ge=1,
+        description="Fewest evaluation rows a comparison with the champion may rest on. Rows a "
+        "model was trained on are set aside (rows are identified by `train.id_column`, else by a "
+        "hash of their content); when fewer than this many remain, the baseline is the base "
+        "commit retrained on the candidate's split instead, and the report says so.",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the intervals.")
     n_resamples: int = Field(
         2000, ge=100, le=100000, description="Bootstrap resamples where one is needed."

@@ -85,6 +85,7 @@ EXAMPLES: dict[str, str] = {
     "evaluate.test_size": "0.3",
     "evaluate.metrics": "[roc_auc, accuracy, f1_macro]",
     "evaluate.slices": "[plan, region]",
+    "evaluate.min_rows": "50",
     "evaluate.confidence": "0.9",
     "evaluate.n_resamples": "5000",
     "gates": "{roc_auc: {min: 0.8, max_drop: 0.005}}",

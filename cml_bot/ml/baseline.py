@@ -17,8 +17,12 @@ from cml_bot.config import Config, load_config, parse_config
 from cml_bot.core import CmlBotError, Progress
 from cml_bot.core import git as gitinfo
 from cml_bot.ml import evaluation as ev
+from cml_bot.ml import overlap
+from cml_bot.ml.data import Dataset, load_dataset
 from cml_bot.ml.evaluation import Evaluation, load_predictions
-from cml_bot.ml.pipeline import Outcome, score_registered, train_candidate, typed_params
+from cml_bot.ml.pipeline import Outcome, train_candidate, typed_params
+from cml_bot.ml.rows import RowAccount, TrainingRecord, read_record
+from cml_bot.ml.scoring import fetch_registered, score_registered
 from cml_bot.registry import ModelVersion, Registry, Tracker
 
 # Which parts of the base commit's config describe its *model*; everything else (data, split,
@@ -36,6 +40,8 @@ class Baseline:
     sha: str | None = None
     version: ModelVersion | None = None
     notes: list[str] = field(default_factory=list)
+    rows: RowAccount | None = None  # the evaluation rows compared and set aside
+    fallback: str | None = None  # why the champion gave way to the base commit
 
     @property
     def label(self) -> str:
@@ -60,12 +66,15 @@ def resolve(
     """The baseline for ``candidate`` per ``mode`` (default: the config's ``baseline``);
     ``champion-only`` is the deploy flow's: the champion or nothing, never a retrained base."""
     mode = mode or cfg.baseline
+    dataset = _dataset(cfg, candidate)
     if mode == "none":
-        return Baseline("none", None, notes=["No baseline: `baseline: none` is configured."])
+        found = Baseline("none", None, notes=["No baseline: `baseline: none` is configured."])
+        return _accounted(found, dataset)
+    retrain = {"base_ref": base_ref, "out_dir": out_dir, "tracker": tracker, "progress": progress}
     if mode in ("champion", "champion-only"):
-        found = _champion(cfg, candidate, registry, tracker, out_dir, progress)
-        if found is not None:
-            return found
+        champ = _champion(cfg, candidate, dataset, registry, tracker, out_dir, progress, mode)
+        if champ is not None and (champ.fallback is None or champ.outcome is not None):
+            return champ
         if mode == "champion-only":  # deploys compare with what is in production, or nothing
             return Baseline(
                 "none",
@@ -75,28 +84,53 @@ def resolve(
                     "the absolute gates apply."
                 ],
             )
-        fallback = base(
-            cfg, candidate, base_ref=base_ref, out_dir=out_dir, tracker=tracker, progress=progress
-        )
-        fallback.notes.insert(
-            0,
-            f"No '{cfg.deploy.alias}' model is registered yet, so the "
-            "baseline is the base commit retrained with the same data and "
-            "seed.",
-        )
+        fallback = _accounted(base(cfg, candidate, **retrain), dataset)  # type: ignore[arg-type]
+        if champ is None:
+            fallback.notes.insert(
+                0,
+                f"No '{cfg.deploy.alias}' model is registered yet, so the "
+                "baseline is the base commit retrained with the same data and "
+                "seed.",
+            )
+            return fallback
+        fallback.notes.insert(0, str(champ.fallback))
+        fallback.fallback = champ.fallback
+        if fallback.rows is not None and champ.rows is not None:  # what changed since main's
+            fallback.rows.training_added = champ.rows.training_added
+            fallback.rows.training_removed = champ.rows.training_removed
         return fallback
-    return base(
-        cfg, candidate, base_ref=base_ref, out_dir=out_dir, tracker=tracker, progress=progress
-    )
+    return _accounted(base(cfg, candidate, **retrain), dataset)  # type: ignore[arg-type]
+
+
+def _dataset(cfg: Config, candidate: Outcome) -> Dataset | None:
+    """The candidate's rows (the built-in trainer's; a training command brings its own)."""
+    if candidate.dataset is not None:
+        return candidate.dataset
+    if cfg.train.command is not None or cfg.train.data is None:
+        return None
+    return load_dataset(cfg)
+
+
+def _accounted(found: Baseline, dataset: Dataset | None) -> Baseline:
+    """``found`` with its row account: a retrained base uses the candidate's own split."""
+    if dataset is not None and found.rows is None:
+        record = read_record(found.outcome.out_dir) if found.outcome is not None else None
+        found.rows = overlap.account(dataset, record, "the base commit")
+        note = overlap.set_aside_note(found.rows, "the base commit")
+        if note:
+            found.notes.append(note)
+    return found
 
 
 def _champion(
     cfg: Config,
     candidate: Outcome,
+    dataset: Dataset | None,
     registry: Registry,
     tracker: Tracker,
     out_dir: Path,
     progress: Progress,
+    mode: str,
 ) -> Baseline | None:
     alias = cfg.deploy.alias
     with progress.step(f"looking up {cfg.model.name}@{alias}"):
@@ -104,8 +138,74 @@ def _champion(
     if version is None:
         return None
     dest = out_dir / "baseline"
-    current = candidate.evaluation.fingerprint
+    who = f"champion v{version.version}"
+    fetched = fetch_registered(cfg, version, tracker, dest, progress, registry)
+    record = read_record(fetched[0])
     notes: list[str] = []
+    acc = overlap.account(dataset, record, who) if dataset is not None else None
+    found = Baseline("champion", None, ref=alias, sha=version.sha, version=version, rows=acc)
+    if record is None:
+        notes.append(
+            f"{who} has no record of its training rows (registered before cml-bot kept one, or "
+            "trained by a command), so rows it was trained on could not be set aside."
+        )
+    missing_inputs = (
+        record is not None
+        and dataset is not None
+        and any(c not in dataset.evaluation for c in record.features)
+    )
+    if missing_inputs:
+        found.fallback = (
+            f"{who} needs input column(s) the data no longer has, so the baseline is the base "
+            "commit retrained on the candidate's split instead."
+        )
+    if acc is not None and acc.unmatched:
+        found.fallback = (
+            f"{acc.unmatched[0].upper()}{acc.unmatched[1:]}; the baseline is the base commit "
+            "retrained on the candidate's split instead."
+        )
+    elif acc is not None and acc.baseline_trained_on and acc.compared < cfg.evaluate.min_rows:
+        found.fallback = (
+            f"{acc.baseline_trained_on} of the {acc.evaluation} evaluation rows were set aside "
+            f"because {who} was trained on them; the {acc.compared} left are fewer than "
+            f"evaluate.min_rows ({cfg.evaluate.min_rows}), so the baseline is the base commit "
+            "retrained on the candidate's split instead."
+        )
+    if found.fallback is not None and (mode == "champion" or missing_inputs):
+        return found  # the caller retrains the base commit (champion-only: no baseline)
+    if acc is not None:
+        note = overlap.set_aside_note(acc, who)
+        notes += [note] if note else []
+    found.outcome = _champion_outcome(
+        cfg,
+        candidate,
+        version,
+        record,
+        dataset,
+        acc,
+        (tracker, registry, fetched, dest),
+        progress,
+        notes,
+    )
+    found.notes = notes
+    return found
+
+
+def _champion_outcome(
+    cfg: Config,
+    candidate: Outcome,
+    version: ModelVersion,
+    record: TrainingRecord | None,
+    dataset: Dataset | None,
+    acc: RowAccount | None,
+    where: tuple[Tracker, Registry, tuple[Path, str], Path],
+    progress: Progress,
+    notes: list[str],
+) -> Outcome:
+    """The champion scored on the rows it was not trained on (its stored predictions when it was
+    scored on these very rows), with its own input columns."""
+    tracker, registry, fetched, dest = where
+    current = candidate.evaluation.fingerprint
     evaluation = None
     if version.fingerprint and version.fingerprint == current:
         evaluation = _stored_evaluation(cfg, registry, version, dest)
@@ -116,7 +216,10 @@ def _champion(
                 f"(fingerprint {version.fingerprint or 'unknown'} → {current}), so v"
                 f"{version.version} was re-scored on the current rows."
             )
-        evaluation = score_registered(cfg, version, tracker, dest, progress, registry=registry)
+        rows = overlap.without_rows(dataset, acc.excluded) if dataset and acc else dataset
+        evaluation = score_registered(
+            cfg, version, tracker, dest, progress, dataset=rows, registry=registry, fetched=fetched
+        )
     size = version.metrics.get("model_size_bytes")
     evaluation.model_size_bytes = int(size) if size is not None else None
     outcome = Outcome(
@@ -126,10 +229,12 @@ def _champion(
         params=typed_params(version.params),
         kind=version.kind,
         source=f"champion v{version.version}",
+        features=list(record.features) if record else [],
+        estimator=record.estimator if record else None,
     )
     outcome.git = gitinfo.GitInfo(sha=version.sha, pr=version.pr)
     outcome.data_summary = {"evaluation": version.data} if version.data else {}
-    return Baseline("champion", outcome, ref=alias, sha=version.sha, version=version, notes=notes)
+    return outcome
 
 
 def _stored_evaluation(

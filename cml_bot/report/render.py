@@ -45,12 +45,11 @@ from markupsafe import Markup
 from cml_bot.compare import Comparison
 from cml_bot.core import VALUE_LIMIT, ConfigError, md_escape
 from cml_bot.report.context import UNSET, DataChanges, ReportContext, changed_params
+from cml_bot.report.data_notes import MAX_COLUMNS_LISTED, data_section
 from cml_bot.report.sections import (
-    MAX_COLUMNS_LISTED,
     TRIM_ORDER,
     commands_section,
     confusion_section,
-    data_section,
     gate_legend,
     gate_table,
     links_section,
