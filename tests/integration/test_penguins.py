@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 import yaml
 from click.testing import CliRunner, Result
 
@@ -96,27 +95,49 @@ def headline(report: str) -> str:
     return report.split("<details>", 1)[0]
 
 
+def drop_rows_with_missing_values(repo: Path) -> None:
+    pd.read_csv(PENGUINS).dropna().to_csv(repo / "data" / "penguins.csv", index=False)
+
+
 def test_a_pr_dropping_rows_with_missing_values_sets_the_champions_training_rows_aside(
     tmp_path: Path,
 ) -> None:
     repo = champion_repo(tmp_path)
-    full = pd.read_csv(PENGUINS)
-    full.dropna().to_csv(repo / "data" / "penguins.csv", index=False)
+    drop_rows_with_missing_values(repo)  # 333 of 344 rows left: the seeded split moves
     result, report = run_pr(repo, "drop rows with missing values")
 
+    assert result["baseline"]["kind"] == "champion"
+    assert result["rows"] == {
+        "evaluation": 84,
+        "compared": 32,
+        "set_aside": {"baseline_trained_on": 52, "candidate_trained_on": 0},
+        "duplicates": 0,
+        "identity": "content hash of 8 column(s)",
+        "training_rows": {"added": 51, "removed": 60},
+        "unmatched": None,
+        "fallback": None,
+    }
+    assert result["n_rows"] == 32
+    assert not scored_rows(repo, "baseline") & champion_training_rows(repo)
+    top = headline(report)
+    assert "Compared on 32 of 84 evaluation rows; set aside: 52 because champion v1" in top
+    assert "Training rows: 51 added, 60 removed." in top
+    assert "Paired comparison on the same 32 evaluation rows" in top
+
+
+def test_too_few_rows_left_fall_back_to_the_base_commit_retrained(tmp_path: Path) -> None:
+    repo = champion_repo(tmp_path)
+    drop_rows_with_missing_values(repo)
+    write_config(repo, lambda d: d["evaluate"].update(min_rows=40))
+    result, report = run_pr(repo, "drop rows with missing values, floor 40")
+
+    assert result["baseline"]["kind"] == "base"
     rows = result["rows"]
-    assert rows["evaluation"] == 84
-    assert rows["set_aside"]["baseline_trained_on"] > 0
-    assert rows["compared"] == rows["evaluation"] - rows["set_aside"]["baseline_trained_on"]
-    assert result["n_rows"] == rows["compared"]
-    print("penguins row-dropping PR:", json.dumps(rows), result["metrics"][0])
-    trained_on = champion_training_rows(repo)
-    if result["baseline"]["kind"] == "champion":
-        assert not scored_rows(repo, "baseline") & trained_on
-    else:  # too few rows left: the base commit retrained on the candidate's split
-        assert "evaluate.min_rows" in headline(report)
-    assert "set aside" in headline(report)
-    assert "Training rows" in headline(report)
+    assert rows["evaluation"] == rows["compared"] == result["n_rows"] == 84
+    assert rows["set_aside"] == {"baseline_trained_on": 0, "candidate_trained_on": 0}
+    assert rows["training_rows"] == {"added": 51, "removed": 60}  # against the champion's
+    assert "the 32 left are fewer than evaluate.min_rows (40)" in rows["fallback"]
+    assert rows["fallback"] in headline(report).replace("\\_", "_")
 
 
 def test_a_pr_dropping_a_feature_scores_the_champion_with_its_own_inputs(tmp_path: Path) -> None:
@@ -135,6 +156,8 @@ def test_a_pr_dropping_a_feature_scores_the_champion_with_its_own_inputs(tmp_pat
     }
     assert result["n_rows"] == 86
     assert not scored_rows(repo, "baseline") & champion_training_rows(repo)
+    assert "bill_length_mm" in result["baseline"]["features"]  # scored with its own inputs
+    assert "bill_length_mm" not in result["candidate"]["features"]
     assert "bill\\_length\\_mm" in headline(report)
     assert "Model inputs removed" in headline(report)
 
@@ -160,20 +183,18 @@ def test_a_pr_appending_rows_compares_only_rows_neither_model_trained_on(tmp_pat
     shutil.copy(PENGUINS, repo / "data" / "penguins.csv")  # the other 44 penguins appended
     result, report = run_pr(repo, "append 44 penguins")
 
+    assert result["baseline"]["kind"] == "champion"
     rows = result["rows"]
     assert rows["evaluation"] == 86
-    assert rows["set_aside"]["candidate_trained_on"] == 0
-    assert rows["compared"] == 86 - rows["set_aside"]["baseline_trained_on"]
-    assert result["n_rows"] == rows["compared"]
-    print("penguins appending PR:", json.dumps(rows))
-    if result["baseline"]["kind"] == "champion":
-        assert not scored_rows(repo, "baseline") & champion_training_rows(repo)
-    assert "Training rows" in headline(report)
+    assert rows["set_aside"] == {"baseline_trained_on": 24, "candidate_trained_on": 0}
+    assert rows["compared"] == result["n_rows"] == 62
+    assert rows["training_rows"] == {"added": 57, "removed": 24}
+    assert not scored_rows(repo, "baseline") & champion_training_rows(repo)
+    assert "Training rows: 57 added, 24 removed." in headline(report)
 
 
-@pytest.mark.parametrize("rows", [None])
-def test_the_champion_records_its_training_rows(tmp_path: Path, rows: int | None) -> None:
-    repo = champion_repo(tmp_path, rows)
+def test_the_champion_records_its_training_rows(tmp_path: Path) -> None:
+    repo = champion_repo(tmp_path)
     trained_on = champion_training_rows(repo)
     assert len(trained_on) == 258  # 344 rows, 25 % held out
     assert not trained_on & set(
