@@ -252,8 +252,6 @@ def _report_context(
 ) -> ReportContext:
     changes = _data_changes(base, cand_id, base_id)
     notes = [*base.notes, *inputs.notes]
-    if changes.headline:
-        notes.insert(0, "Changed since the baseline: " + " ".join(changes.headline))
     if inputs.overrides:
         shown = ", ".join(f"{k}={v}" for k, v in inputs.overrides.items())
         notes.append(f"Parameters overridden for this run: {shown}.")

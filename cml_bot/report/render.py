@@ -205,7 +205,10 @@ def _sections(cmp: Comparison, ctx: ReportContext) -> _Sections:
 
 
 def _notes(cmp: Comparison, ctx: ReportContext) -> list[Markup]:
-    notes = [*ctx.notes, *cmp.notes]
+    """The notes, led by what changed in the model's inputs, estimator and training rows."""
+    changes = ctx.data_changes or DataChanges.between(ctx.baseline, ctx.candidate)
+    lead = ["Changed since the baseline: " + " ".join(changes.headline)] if changes.headline else []
+    notes = [*lead, *ctx.notes, *cmp.notes]
     shown = [Markup(md_escape(n, NOTE_LIMIT)) for n in notes[:MAX_NOTES]]  # noqa: S704
     if len(notes) > MAX_NOTES:
         shown.append(Markup(f"… and {len(notes) - MAX_NOTES} more notes"))  # noqa: S704
@@ -287,7 +290,7 @@ def render_report(
 
     present = {
         **{k: bool(v) for k, v in parts.__dict__.items()},
-        "notes": bool(ctx.notes or comparison.notes),
+        "notes": bool(ctx.notes or comparison.notes or _notes(comparison, ctx)),
         "failed_gates": bool(comparison.failed_gates),
     }
     table = gate_table(comparison, ctx)
