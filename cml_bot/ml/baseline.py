@@ -76,14 +76,14 @@ def resolve(
         if champ is not None and (champ.fallback is None or champ.outcome is not None):
             return champ
         if mode == "champion-only":  # deploys compare with what is in production, or nothing
-            return Baseline(
-                "none",
-                None,
-                notes=[
-                    f"No model is '{cfg.deploy.alias}' yet: this is the first deployment, so only "
-                    "the absolute gates apply."
-                ],
+            why = (
+                f"No model is '{cfg.deploy.alias}' yet: this is the first deployment, so only "
+                "the absolute gates apply."
+                if champ is None
+                else f"{champ.label} cannot score these rows ({champ.fallback}); only the "
+                "absolute gates apply."
             )
+            return Baseline("none", None, notes=[why])
         fallback = _accounted(base(cfg, candidate, **retrain), dataset)  # type: ignore[arg-type]
         if champ is None:
             fallback.notes.insert(
@@ -93,8 +93,11 @@ def resolve(
                 "seed.",
             )
             return fallback
-        fallback.notes.insert(0, str(champ.fallback))
-        fallback.fallback = champ.fallback
+        fallback.fallback = (
+            f"{str(champ.fallback)[0].upper()}{str(champ.fallback)[1:]}, so the baseline is the "
+            "base commit retrained on the candidate's split instead."
+        )
+        fallback.notes.insert(0, fallback.fallback)
         if fallback.rows is not None and champ.rows is not None:  # what changed since main's
             fallback.rows.training_added = champ.rows.training_added
             fallback.rows.training_removed = champ.rows.training_removed
@@ -154,25 +157,11 @@ def _champion(
         and dataset is not None
         and any(c not in dataset.evaluation for c in record.features)
     )
-    if missing_inputs:
-        found.fallback = (
-            f"{who} needs input column(s) the data no longer has, so the baseline is the base "
-            "commit retrained on the candidate's split instead."
-        )
-    if acc is not None and acc.unmatched:
-        found.fallback = (
-            f"{acc.unmatched[0].upper()}{acc.unmatched[1:]}; the baseline is the base commit "
-            "retrained on the candidate's split instead."
-        )
-    elif acc is not None and acc.baseline_trained_on and acc.compared < cfg.evaluate.min_rows:
-        found.fallback = (
-            f"{acc.baseline_trained_on} of the {acc.evaluation} evaluation rows were set aside "
-            f"because {who} was trained on them; the {acc.compared} left are fewer than "
-            f"evaluate.min_rows ({cfg.evaluate.min_rows}), so the baseline is the base commit "
-            "retrained on the candidate's split instead."
-        )
+    found.fallback = _why_not(cfg, who, acc, missing_inputs)
     if found.fallback is not None and (mode == "champion" or missing_inputs):
         return found  # the caller retrains the base commit (champion-only: no baseline)
+    if found.fallback is not None:  # champion-only: compare on what is left, and say so
+        notes.append(f"{found.fallback[0].upper()}{found.fallback[1:]}.")
     if acc is not None:
         note = overlap.set_aside_note(acc, who)
         notes += [note] if note else []
@@ -189,6 +178,21 @@ def _champion(
     )
     found.notes = notes
     return found
+
+
+def _why_not(cfg: Config, who: str, acc: RowAccount | None, missing_inputs: bool) -> str | None:
+    """Why the champion cannot be the baseline here (None: it can)."""
+    if missing_inputs:
+        return f"{who} needs input column(s) the data no longer has"
+    if acc is not None and acc.unmatched:
+        return acc.unmatched
+    if acc is not None and acc.baseline_trained_on and acc.compared < cfg.evaluate.min_rows:
+        return (
+            f"{acc.baseline_trained_on} of the {acc.evaluation} evaluation rows were set aside "
+            f"because {who} was trained on them; the {acc.compared} left are fewer than "
+            f"evaluate.min_rows ({cfg.evaluate.min_rows})"
+        )
+    return None
 
 
 def _champion_outcome(

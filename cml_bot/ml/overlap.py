@@ -32,7 +32,7 @@ def account(dataset: Dataset, baseline: TrainingRecord | None, who: str = "") ->
     if mapped is None:
         acc.unmatched = (
             f"the current data lacks what {who or 'the baseline'}'s row identity needs "
-            f"({describe(baseline.identity)}), so its training rows cannot be recognised"
+            f"({describe(baseline.identity)}): its training rows cannot be recognised"
         )
         return acc
     train_keys, eval_keys = mapped
