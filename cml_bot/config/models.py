@@ -79,7 +79,12 @@ class TrainSection(_Strict):
     estimator: str | None = Field(
         None,
         description="Import path of a scikit-learn compatible "
-        "estimator; default by task: RandomForestClassifier/Regressor.",
+        "estimator; default by task: RandomForestClassifier/Regressor. The built-in trainer puts "
+        "preprocessing in front of it, saved with the model: numeric columns get missing values "
+        "replaced by the training median; text (non-numeric) columns get missing values replaced "
+        "by the most frequent value and are one-hot encoded (a category unseen in training "
+        "encodes as all zeros). Nothing is scaled: add scaling inside your own estimator (e.g. a "
+        "Pipeline class) if it needs it.",
     )
     params: dict[str, Any] = Field(default_factory=dict, description="Estimator parameters.")
     command: list[str] | None = Field(

@@ -37,6 +37,13 @@ from cml_bot.report.text import (
     safe_url,
 )
 
+# What the built-in trainer puts in front of the estimator (cml_bot/ml/worker.py build_pipeline).
+BUILTIN_PREPROCESSING = (
+    "Preprocessing (built-in trainer): numeric columns have missing values replaced "
+    "by the training median; text columns have missing values replaced by the most frequent "
+    "value, then are one-hot encoded (a category unseen in training is all zeros); no scaling."
+)
+
 # What is dropped, in this order, when the body is over budget: (show key, what the line says).
 TRIM_ORDER: tuple[tuple[str, str], ...] = (
     ("slices", "per-slice tables"),
@@ -261,13 +268,14 @@ def params_section(ctx: ReportContext) -> str:
         if ctx.baseline is None:
             return ""
         changes = changed_params(ctx.baseline.params, ctx.candidate.params)
+    builtin = f"\n\n{BUILTIN_PREPROCESSING}" if ctx.candidate.estimator else ""
     if not changes:
-        return "No parameter changes."
+        return "No parameter changes." + builtin
     rows = [
         [md_escape(n, 80), md_escape(_param_str(a), 120), md_escape(_param_str(b), 120)]
         for n, a, b in changes
     ]
-    return _table(["parameter", "baseline", "candidate"], rows)
+    return _table(["parameter", "baseline", "candidate"], rows) + builtin
 
 
 def performance_section(ctx: ReportContext) -> str:
