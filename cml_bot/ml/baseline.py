@@ -147,7 +147,7 @@ def _champion(
     notes: list[str] = []
     acc = overlap.account(dataset, record, who) if dataset is not None else None
     found = Baseline("champion", None, ref=alias, sha=version.sha, version=version, rows=acc)
-    if record is None:
+    if record is None and acc is not None:  # a training command's rows are its own business
         notes.append(
             f"{who} has no record of its training rows (registered before cml-bot kept one, or "
             "trained by a command), so rows it was trained on could not be set aside."

@@ -68,4 +68,4 @@ def data_section(ctx: ReportContext) -> str:
             f"\n\nCompared on {fmt_int(dc.rows_compared)} evaluation rows; "
             f"{fmt_int(dc.rows_set_aside)} set aside (rows a model was trained on)."
         )
-    return text + "\n\n" + "\n".join(_changes(dc))
+    return text + "\n\n" + "\n\n".join(_changes(dc))
