@@ -74,7 +74,11 @@ class TrainSection(_Strict):
     )
     id_column: str | None = Field(
         None,
-        description="A column that identifies rows; default: the row position in the data file.",
+        description="A column that identifies rows (unique values). Without one, a row is "
+        "identified by a hash of its content (every column) and, among identical rows, its "
+        "occurrence number: adding, deleting or reordering rows keeps the others' identity; "
+        "editing a cell makes that row a new one. The identity decides which evaluation rows a "
+        "model was trained on, so that no model is scored on them.",
     )
     estimator: str | None = Field(
         None,
