@@ -67,42 +67,59 @@ def resolve(
     ``champion-only`` is the deploy flow's: the champion or nothing, never a retrained base."""
     mode = mode or cfg.baseline
     dataset = _dataset(cfg, candidate)
+
+    def retrained() -> Baseline:
+        found = base(
+            cfg, candidate, base_ref=base_ref, out_dir=out_dir, tracker=tracker, progress=progress
+        )
+        return _accounted(found, dataset)
+
     if mode == "none":
         found = Baseline("none", None, notes=["No baseline: `baseline: none` is configured."])
         return _accounted(found, dataset)
-    retrain = {"base_ref": base_ref, "out_dir": out_dir, "tracker": tracker, "progress": progress}
-    if mode in ("champion", "champion-only"):
-        champ = _champion(cfg, candidate, dataset, registry, tracker, out_dir, progress, mode)
-        if champ is not None and (champ.fallback is None or champ.outcome is not None):
-            return champ
-        if mode == "champion-only":  # deploys compare with what is in production, or nothing
-            why = (
-                f"No model is '{cfg.deploy.alias}' yet: this is the first deployment, so only "
-                "the absolute gates apply."
-                if champ is None
-                else f"{champ.label} cannot score these rows ({champ.fallback}); only the "
-                "absolute gates apply."
-            )
-            return Baseline("none", None, notes=[why])
-        fallback = _accounted(base(cfg, candidate, **retrain), dataset)  # type: ignore[arg-type]
-        if champ is None:
-            fallback.notes.insert(
-                0,
-                f"No '{cfg.deploy.alias}' model is registered yet, so the "
-                "baseline is the base commit retrained with the same data and "
-                "seed.",
-            )
-            return fallback
-        fallback.fallback = (
-            f"{str(champ.fallback)[0].upper()}{str(champ.fallback)[1:]}, so the baseline is the "
-            "base commit retrained on the candidate's split instead."
+    if mode not in ("champion", "champion-only"):
+        return retrained()
+    champ = _champion(cfg, candidate, dataset, registry, tracker, out_dir, progress, mode)
+    if champ is not None and (champ.fallback is None or champ.outcome is not None):
+        return champ
+    if mode == "champion-only":  # deploys compare with what is in production, or nothing
+        return _no_champion(cfg, champ)
+    if champ is None:
+        fallback = retrained()
+        fallback.notes.insert(
+            0,
+            f"No '{cfg.deploy.alias}' model is registered yet, so the baseline is the base "
+            "commit retrained with the same data and seed.",
         )
-        fallback.notes.insert(0, fallback.fallback)
-        if fallback.rows is not None and champ.rows is not None:  # what changed since main's
-            fallback.rows.training_added = champ.rows.training_added
-            fallback.rows.training_removed = champ.rows.training_removed
         return fallback
-    return _accounted(base(cfg, candidate, **retrain), dataset)  # type: ignore[arg-type]
+    return _instead_of(champ, retrained())
+
+
+def _no_champion(cfg: Config, champ: Baseline | None) -> Baseline:
+    """A deploy's baseline when the champion is missing or cannot score these rows: none."""
+    why = (
+        f"No model is '{cfg.deploy.alias}' yet: this is the first deployment, so only the "
+        "absolute gates apply."
+        if champ is None
+        else f"{champ.label} cannot score these rows ({champ.fallback}); only the absolute gates "
+        "apply."
+    )
+    return Baseline("none", None, notes=[why])
+
+
+def _instead_of(champ: Baseline, fallback: Baseline) -> Baseline:
+    """The retrained base commit standing in for ``champ``, saying why; the training rows that
+    changed are still counted against the champion's (what the main branch runs)."""
+    reason = str(champ.fallback)
+    fallback.fallback = (
+        f"{reason[0].upper()}{reason[1:]}, so the baseline is the base commit retrained on the "
+        "candidate's split instead."
+    )
+    fallback.notes.insert(0, fallback.fallback)
+    if fallback.rows is not None and champ.rows is not None:
+        fallback.rows.training_added = champ.rows.training_added
+        fallback.rows.training_removed = champ.rows.training_removed
+    return fallback
 
 
 def _dataset(cfg: Config, candidate: Outcome) -> Dataset | None:
@@ -152,13 +169,10 @@ def _champion(
             f"{who} has no record of its training rows (registered before cml-bot kept one, or "
             "trained by a command), so rows it was trained on could not be set aside."
         )
-    missing_inputs = (
-        record is not None
-        and dataset is not None
-        and any(c not in dataset.evaluation for c in record.features)
-    )
-    found.fallback = _why_not(cfg, who, acc, missing_inputs)
-    if found.fallback is not None and (mode == "champion" or missing_inputs):
+    missing = [] if record is None or dataset is None else _missing(record, dataset)
+    found.fallback = _why_not(cfg, who, acc, missing)
+    unscorable = bool(missing) or (acc is not None and acc.compared == 0)
+    if found.fallback is not None and (mode == "champion" or unscorable):
         return found  # the caller retrains the base commit (champion-only: no baseline)
     if found.fallback is not None:  # champion-only: compare on what is left, and say so
         notes.append(f"{found.fallback[0].upper()}{found.fallback[1:]}.")
@@ -180,10 +194,15 @@ def _champion(
     return found
 
 
-def _why_not(cfg: Config, who: str, acc: RowAccount | None, missing_inputs: bool) -> str | None:
+def _missing(record: TrainingRecord, dataset: Dataset) -> list[str]:
+    """The recorded input columns the current evaluation rows lack."""
+    return [c for c in record.features if c not in dataset.evaluation.columns]
+
+
+def _why_not(cfg: Config, who: str, acc: RowAccount | None, missing: list[str]) -> str | None:
     """Why the champion cannot be the baseline here (None: it can)."""
-    if missing_inputs:
-        return f"{who} needs input column(s) the data no longer has"
+    if missing:
+        return f"{who} needs input column(s) {', '.join(missing)}, which the data no longer has"
     if acc is not None and acc.unmatched:
         return acc.unmatched
     if acc is not None and acc.baseline_trained_on and acc.compared < cfg.evaluate.min_rows:

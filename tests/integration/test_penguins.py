@@ -200,3 +200,18 @@ def test_the_champion_records_its_training_rows(tmp_path: Path) -> None:
     assert not trained_on & set(
         pd.read_csv(repo / "champion" / "predictions.csv", dtype={"row_id": str})["row_id"]
     )
+
+
+def test_a_pr_renaming_a_column_falls_back_to_the_base_commit_with_a_report(
+    tmp_path: Path,
+) -> None:
+    repo = champion_repo(tmp_path)
+    renamed = pd.read_csv(PENGUINS).rename(columns={"flipper_length_mm": "flipper_mm"})
+    renamed.to_csv(repo / "data" / "penguins.csv", index=False)
+    result, report = run_pr(repo, "rename flipper_length_mm")
+
+    assert result["baseline"]["kind"] == "base"  # the champion cannot see its column any more
+    rows = result["rows"]
+    assert rows["evaluation"] == rows["compared"] == result["n_rows"] == 86
+    assert "needs input column(s) flipper_length_mm" in rows["fallback"]
+    assert rows["fallback"] in headline(report).replace("\\_", "_")
