@@ -3,6 +3,7 @@ render. ``cml-bot run --local`` prints its report; the Action publishes it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ from cml_bot.config import Config, Gate
 from cml_bot.core import Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import Outcome, train_candidate
-from cml_bot.report import ReportContext, load_template, render_report
+from cml_bot.report import DataChanges, ReportContext, load_template, render_report
 
 if TYPE_CHECKING:
     from cml_bot.registry import Registry, Tracker
@@ -84,6 +85,8 @@ def identity(
         rows=data.get("rows", len(e.predictions)),
         class_balance=data.get("class_balance"),
         columns=list(data.get("columns", [])),
+        features=list(outcome.features),
+        estimator=outcome.estimator,
     )
 
 
@@ -176,6 +179,7 @@ def finish(
         generated_at=now.isoformat(),
         model_uri=candidate.run.model_uri if candidate.run else None,
     )
+    result["rows"] = _rows_json(base)
     result["gates_from"] = inputs.gates_from or None
     result["own_gates_verdict"] = own.verdict if own is not None else None
     report_path, result_path = _write(out_dir, text, result)
@@ -198,10 +202,19 @@ def _own_gates_note(verdict: str, own: str, branch: str) -> str:
     )
 
 
+def _rows_json(base: bl.Baseline) -> dict[str, Any] | None:
+    """The evaluation rows compared and set aside (``result.json``'s ``rows``)."""
+    if base.rows is None:
+        return None
+    return {**base.rows.to_json(), "fallback": base.fallback}
+
+
 def _compare(cfg: Config, candidate: Outcome, base: bl.Baseline) -> Comparison:
+    """The comparison on the evaluation rows neither model was trained on."""
+    excluded = base.rows.excluded if base.rows is not None else set()
     return compare(
-        candidate.evaluation.predictions,
-        base.outcome.evaluation.predictions if base.outcome else None,
+        bl.kept(candidate.evaluation.predictions, excluded),
+        bl.kept(base.outcome.evaluation.predictions, excluded) if base.outcome else None,
         metrics=cfg.evaluate.metrics,
         gates=cfg.gates,
         confidence=cfg.evaluate.confidence,
@@ -238,6 +251,7 @@ def _report_context(
     base_id: ModelIdentity | None,
     now: datetime,
 ) -> ReportContext:
+    changes = _data_changes(base, cand_id, base_id)
     notes = [*base.notes, *inputs.notes]
     if inputs.overrides:
         shown = ", ".join(f"{k}={v}" for k, v in inputs.overrides.items())
@@ -248,9 +262,26 @@ def _report_context(
         candidate=cand_id,
         generated_at=now,
         baseline_note=base.label,
+        data_changes=changes,
         notes=notes,
         run_url=inputs.run_url,
         commands=commands_help(cfg),
+    )
+
+
+def _data_changes(
+    base: bl.Baseline, cand_id: ModelIdentity, base_id: ModelIdentity | None
+) -> DataChanges:
+    """The identities' data changes, with the training rows and the rows compared."""
+    changes = DataChanges.between(base_id, cand_id)
+    if base.rows is None:
+        return changes
+    return dataclasses.replace(
+        changes,
+        training_added=base.rows.training_added,
+        training_removed=base.rows.training_removed,
+        rows_compared=base.rows.compared,
+        rows_set_aside=len(base.rows.excluded),
     )
 
 

@@ -46,6 +46,8 @@ class ModelIdentity:
     rows: int | None = None  # evaluation rows
     class_balance: dict[str, float] | None = None  # label -> share of the evaluation rows
     columns: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)  # the model's input columns ([]: unknown)
+    estimator: str | None = None  # import path of the estimator class (None: unknown)
 
     @property
     def short_sha(self) -> str:
@@ -78,6 +80,8 @@ class ModelIdentity:
                 "class_balance": self.class_balance,
                 "columns": list(self.columns),
             },
+            "features": list(self.features),
+            "estimator": self.estimator,
         }
 
 

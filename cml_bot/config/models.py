@@ -75,12 +75,21 @@ class TrainSection(_Strict):
     )
     id_column: str | None = Field(
         None,
-        description="A column that identifies rows; default: the row position in the data file.",
+        description="A column that identifies rows (unique values). Without one, a row is "
+        "identified by a hash of its content (every column) and, among identical rows, its "
+        "occurrence number: adding, deleting or reordering rows keeps the others' identity; "
+        "editing a cell makes that row a new one. The identity decides which evaluation rows a "
+        "model was trained on, so that no model is scored on them.",
     )
     estimator: str | None = Field(
         None,
         description="Import path of a scikit-learn compatible "
-        "estimator; default by task: RandomForestClassifier/Regressor.",
+        "estimator; default by task: RandomForestClassifier/Regressor. The built-in trainer puts "
+        "preprocessing in front of it, saved with the model: numeric columns get missing values "
+        "replaced by the training median; text (non-numeric) columns get missing values replaced "
+        "by the most frequent value and are one-hot encoded (a category unseen in training "
+        "encodes as all zeros). Nothing is scaled: add scaling inside your own estimator (e.g. a "
+        "Pipeline class) if it needs it.",
     )
     params: dict[str, Any] = Field(default_factory=dict, description="Estimator parameters.")
     command: list[str] | None = Field(
@@ -139,6 +148,14 @@ class EvaluateSection(_Strict):
         default_factory=list, description="scikit-learn scorer names; default by task."
     )
     slices: list[str] = Field(default_factory=list, description="Columns to compare per value.")
+    min_rows: int = Field(
+        30,
+        ge=1,
+        description="Fewest evaluation rows a comparison with the champion may rest on. Rows a "
+        "model was trained on are set aside (rows are identified by `train.id_column`, else by a "
+        "hash of their content); when fewer than this many remain, the baseline is the base "
+        "commit retrained on the candidate's split instead, and the report says so.",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the intervals.")
     n_resamples: int = Field(
         2000, ge=100, le=100000, description="Bootstrap resamples where one is needed."

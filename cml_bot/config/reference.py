@@ -39,8 +39,7 @@ SECTIONS: dict[str, str] = {
     "are computed.",
     "gates": "What fails the commit status. A mapping from a metric of `evaluate.metrics` to its "
     "gate; a metric without a gate is reported but never fails anything.",
-    "verdict": "The commit status when a gate cannot be decided: a `max_drop` or "
-    "`min_improvement` whose interval straddles its threshold is *inconclusive*.",
+    "verdict": "The commit status when a gate's interval straddles its threshold (inconclusive).",
     "baseline": "What the candidate is compared with.",
     "registry": "Where runs, model versions and the champion alias are kept.",
     "deploy": "What promotion on merge does.",
@@ -87,6 +86,7 @@ EXAMPLES: dict[str, str] = {
     "evaluate.test_size": "0.3",
     "evaluate.metrics": "[roc_auc, accuracy, f1_macro]",
     "evaluate.slices": "[plan, region]",
+    "evaluate.min_rows": "50",
     "evaluate.confidence": "0.9",
     "evaluate.n_resamples": "5000",
     "gates": "{roc_auc: {min: 0.8, max_drop: 0.005}}",

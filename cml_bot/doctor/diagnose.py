@@ -7,6 +7,9 @@ why). The checks:
 1. the config is valid (:func:`cml_bot.config.models.load_config`);
 2. the data is readable and the target is there (:func:`cml_bot.ml.data.load_dataset`), or the
    training command's program exists;
+   then (:mod:`cml_bot.doctor.later`) the metrics can be computed for the task and the model,
+   the data files are in the repository and not ignored by git, and the evaluation set is not
+   smaller than ``evaluate.min_rows``;
 3. git: a repository, and the default branch to compare with (``baseline: base``, first PRs);
 4. workflows under ``.github/workflows`` (:mod:`cml_bot.doctor.workflows`): at least one runs
    cml-bot; each job that does has the ``permissions:`` its triggers need; every action is
@@ -40,6 +43,7 @@ from cml_bot.doctor.check import Status as Status
 from cml_bot.doctor.jobs import LEVELS as LEVELS
 from cml_bot.doctor.jobs import Job as Job
 from cml_bot.doctor.jobs import granted as granted
+from cml_bot.doctor.later import check_later
 from cml_bot.doctor.remote import check_token as check_token
 from cml_bot.doctor.remote import check_tracking as check_tracking
 from cml_bot.doctor.remote import repository_name as repository_name
@@ -70,6 +74,7 @@ def run(inp: Inputs) -> list[Check]:
     root = repo_root(config_dir)
     if cfg is not None:
         checks.append(check_data(cfg))
+        checks.extend(check_later(cfg, root))
     checks.extend(check_git(root, cfg))
     checks.extend(check_workflows(root, github_registry=_github_registry(cfg)))
     checks.extend(check_token(inp, root))

@@ -12,18 +12,18 @@ May import: ``core``, ``config``, ``stats``, ``registry``; scikit-learn and pand
 
 from cml_bot.ml.baseline import Baseline, default_base_ref, resolve, worktree
 from cml_bot.ml.data import SKLEARN_DATASETS, load_dataset, load_frame
+from cml_bot.ml.overlap import kept
 from cml_bot.ml.pipeline import (
     Outcome,
     load_outcome,
     promote,
     read_outcome,
-    recorded_candidate,
     run_tags,
-    score_registered,
     train_candidate,
     typed_params,
     write_outcome,
 )
+from cml_bot.ml.scoring import recorded_candidate, score_registered
 from cml_bot.ml.training import run_command
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Baseline",
     "Outcome",
     "default_base_ref",
+    "kept",
     "load_dataset",
     "load_frame",
     "load_outcome",

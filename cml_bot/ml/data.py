@@ -12,6 +12,7 @@ import pandas as pd
 
 from cml_bot.config import Config
 from cml_bot.core import DataError
+from cml_bot.ml import rows
 
 ROW_ID = "__row_id__"
 SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
@@ -27,10 +28,37 @@ class Dataset:
     features: list[str]
     source: str
     summary: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)  # how ROW_ID was made (rows.py)
+    table: pd.DataFrame | None = None  # the whole training table, in file order
+    eval_table: pd.DataFrame | None = None  # the evaluate.data table, when there is one
 
     @property
     def eval_row_ids(self) -> np.ndarray:
         return self.evaluation[ROW_ID].to_numpy()
+
+    def keys_under(self, identity: dict[str, Any]) -> tuple[dict[Any, str], dict[Any, str]] | None:
+        """Row id -> identity under another (recorded) scheme, for the training table and the
+        evaluation table; None when this data lacks a column that scheme needs."""
+        tables = [self.table, self.eval_table if self.eval_table is not None else self.table]
+        out = []
+        for table in tables:
+            if table is None:
+                return None
+            keys = rows.keys_under(table, identity)
+            if keys is None:
+                return None
+            out.append(dict(zip(table[ROW_ID].tolist(), keys.tolist(), strict=True)))
+        return out[0], out[1]
+
+    def training_record(self, estimator: str | None) -> rows.TrainingRecord:
+        """What a model fitted on these training rows records (``train_rows.json``)."""
+        return rows.TrainingRecord(
+            identity=self.identity,
+            rows=[str(r) for r in self.train[ROW_ID].tolist()],
+            features=list(self.features),
+            target=self.target,
+            estimator=estimator,
+        )
 
     def fingerprint(self) -> str:
         """Hash of the evaluation rows (ids, features and labels): changes when the rows do."""
@@ -89,7 +117,11 @@ def load_frame(spec: str, cfg: Config, what: str) -> tuple[pd.DataFrame, str | N
     return _read_table(cfg.resolve(spec), what), None
 
 
-def _with_row_ids(frame: pd.DataFrame, id_column: str | None) -> pd.DataFrame:
+def _with_row_ids(
+    frame: pd.DataFrame, id_column: str | None, identity: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """The table with ``ROW_ID``: the id column's values, else content keys (:mod:`rows`) over
+    ``identity``'s columns (default: every column of the table)."""
     frame = frame.copy()
     if id_column:
         if id_column not in frame.columns:
@@ -104,7 +136,10 @@ def _with_row_ids(frame: pd.DataFrame, id_column: str | None) -> pd.DataFrame:
             )
         frame[ROW_ID] = frame[id_column].astype(str)
     else:
-        frame[ROW_ID] = np.arange(len(frame))
+        own = rows.identity_of(frame, None, ())
+        wanted = (identity or own)["columns"]
+        columns = wanted if all(c in frame for c in wanted) else own["columns"]
+        frame[ROW_ID] = rows.content_keys(frame, columns)
     return frame
 
 
@@ -185,12 +220,14 @@ def load_dataset(cfg: Config) -> Dataset:
     target = cfg.train.target or own_target
     if target is None:
         raise DataError("train.target is not set", fix="name the label column in train.target")
+    identity = rows.identity_of(frame, cfg.train.id_column, ())
     frame = _with_row_ids(frame, cfg.train.id_column)
     _check_target(frame, target, "training")
     task = cfg.model.task
+    eval_table = None
     if cfg.evaluate.data:
         eval_frame, _ = load_frame(cfg.evaluate.data, cfg, "evaluation")
-        evaluation = _with_row_ids(eval_frame, cfg.train.id_column)
+        evaluation = eval_table = _with_row_ids(eval_frame, cfg.train.id_column, identity)
         _check_target(evaluation, target, "evaluation")
         train = frame
     else:
@@ -239,4 +276,7 @@ def load_dataset(cfg: Config) -> Dataset:
         features=list(features),
         source=cfg.train.data,
         summary=summary,
+        identity=identity,
+        table=frame,
+        eval_table=eval_table,
     )

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
-from cml_bot.core import CmlBotError, DataError, Progress, without_credentials
+from cml_bot.core import DataError, Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import evaluation as ev
-from cml_bot.ml import isolation
 from cml_bot.ml.data import Dataset, load_dataset
+from cml_bot.ml.rows import RECORD_FILE
 from cml_bot.ml.training import TrainedModel, train
 from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Registry, Tracker
 
@@ -35,6 +35,9 @@ class Outcome:
     data_summary: dict[str, Any] = field(default_factory=dict)
     fit_seconds: float | None = None
     source: str = ""  # e.g. "trained", "champion v3", "base main@abc123"
+    features: list[str] = field(default_factory=list)  # the model's input columns
+    estimator: str | None = None  # the built-in trainer's estimator class
+    dataset: Dataset | None = field(default=None, repr=False)  # not written: the rows it used
 
     def to_json(self) -> dict[str, Any]:
         e = self.evaluation
@@ -56,6 +59,8 @@ class Outcome:
             "run_url": self.run.run_url if self.run else None,
             "git": {"sha": self.git.sha, "branch": self.git.branch, "pr": self.git.pr},
             "data": self.data_summary,
+            "features": list(self.features),
+            "estimator": self.estimator,
         }
 
 
@@ -105,7 +110,7 @@ def run_tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
     return tags
 
 
-def _finish(
+def finish_evaluation(
     cfg: Config,
     preds: Any,
     out_dir: Path,
@@ -151,6 +156,8 @@ def train_candidate(
     with progress.step(f"training {label}"):
         trained = train(cfg, dataset, params, out_dir, echo=echo)
     evaluation = _evaluate_trained(cfg, trained, dataset, out_dir, progress)
+    if dataset is not None and trained.model_dir is not None:  # travels with the model
+        dataset.training_record(cfg.estimator).write(out_dir, trained.model_dir)
     outcome = Outcome(
         role=role,
         out_dir=out_dir,
@@ -162,6 +169,9 @@ def train_candidate(
         data_summary=dataset.summary if dataset else {},
         fit_seconds=trained.fit_seconds,
         source="trained",
+        features=list(dataset.features) if dataset else [],
+        estimator=cfg.estimator if trained.kind == "sklearn" else None,
+        dataset=dataset,
     )
     if tracker is not None:
         with progress.step(f"logging the run to {tracker.experiment_name}"):
@@ -179,7 +189,7 @@ def _evaluate_trained(
         preds = ev.prediction_set(
             dataset, s.pred, s.proba, s.classes, cfg.evaluate.slices, cfg.model.task
         )
-        return _finish(
+        return finish_evaluation(
             cfg,
             preds,
             out_dir,
@@ -198,7 +208,7 @@ def _evaluate_trained(
     tmp = out_dir / "predictions.csv"
     if trained.predictions_path.resolve() != tmp.resolve():
         tmp.write_bytes(trained.predictions_path.read_bytes())
-    return _finish(cfg, preds, out_dir, None, None, ev.dir_size(trained.model_dir), None)
+    return finish_evaluation(cfg, preds, out_dir, None, None, ev.dir_size(trained.model_dir), None)
 
 
 def _log(
@@ -221,7 +231,11 @@ def _log(
         metrics=metrics,
         tags=run_tags(cfg, outcome),
         model_dir=trained.model_dir,
-        artifacts=[outcome.out_dir / "predictions.csv", outcome.out_dir / "metrics.json"],
+        artifacts=[
+            outcome.out_dir / name
+            for name in ("predictions.csv", "metrics.json", RECORD_FILE)
+            if (outcome.out_dir / name).is_file()
+        ],
     )
 
 
@@ -238,58 +252,6 @@ def read_outcome(out_dir: Path) -> dict[str, Any]:
         )
     data: dict[str, Any] = json.loads(path.read_text())
     return data
-
-
-def score_registered(
-    cfg: Config,
-    version: ModelVersion,
-    tracker: Tracker,
-    out_dir: Path,
-    progress: Progress,
-    dataset: Dataset | None = None,
-    registry: Registry | None = None,
-) -> ev.Evaluation:
-    """Score a registered model on the current evaluation rows.
-
-    This process (it holds the credentials) fetches the model into ``out_dir/registered``: a
-    registry that keeps models as files (the GitHub Releases backend) downloads the version,
-    MLflow's ``models:/`` and ``runs:/`` URIs are downloaded. A worker process with no token or
-    credential loads it (scikit-learn models: skops with a fixed allow-list) and scores it."""
-    from cml_bot import registry as tracking
-
-    if dataset is None:
-        if cfg.train.data is None and cfg.evaluate.data is None:
-            raise DataError(
-                f"cannot rescore v{version.version}: no evaluation data configured",
-                fix="set evaluate.data so cml-bot can score registered models",
-            )
-        dataset = load_dataset(cfg)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with progress.step(f"loading {cfg.model.name} v{version.version}"):
-        uri = version.model_uri
-        if registry is not None:
-            uri = registry.model_location(version, out_dir / "registered")
-        local = tracking.download_model(uri, tracker.tracking_uri, out_dir / "registered")
-    with progress.step(f"scoring v{version.version} on {len(dataset.evaluation)} rows"):
-        scored = isolation.score(
-            cfg,
-            local,
-            kind=version.kind,
-            label=without_credentials(version.model_uri),
-            dataset=dataset,
-        )
-        preds = ev.prediction_set(
-            dataset, scored.pred, scored.proba, scored.classes, cfg.evaluate.slices, cfg.model.task
-        )
-    return _finish(
-        cfg,
-        preds,
-        out_dir,
-        scored.latency_median_ms,
-        scored.latency_p95_ms,
-        None,
-        dataset.fingerprint(),
-    )
 
 
 def promote(
@@ -349,42 +311,6 @@ def load_outcome(out_dir: Path, cfg: Config) -> Outcome:
         data_summary=data.get("data", {}),
         fit_seconds=data.get("fit_seconds"),
         source=data.get("source", ""),
-    )
-
-
-def recorded_candidate(
-    cfg: Config, tracker: Tracker, sha: str, out: Path, progress: Progress
-) -> Outcome:
-    """The candidate already trained for ``sha`` (``/evaluate``: score it again, no training)."""
-    from cml_bot.registry import find_candidate
-
-    found = find_candidate(tracker, sha)
-    if found is None:
-        raise CmlBotError(
-            f"no trained candidate for {sha[:7]} is recorded in "
-            f"{without_credentials(tracker.tracking_uri)}",
-            fix="comment /retrain to train one (an embedded store does not outlive the job: set "
-            "registry.tracking_uri to a team MLflow server to keep candidates between runs)",
-        )
-    run, tags = found
-    version = ModelVersion(
-        name=cfg.model.name,
-        version=run.run_id[:8],
-        model_uri=run.model_uri,
-        run_id=run.run_id,
-        sha=sha,
-        kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
-    )
-    evaluation = score_registered(cfg, version, tracker, out / "candidate", progress)
-    prefix = TAG_PREFIX + "param."
-    params = typed_params({k[len(prefix) :]: v for k, v in tags.items() if k.startswith(prefix)})
-    return Outcome(
-        role="candidate",
-        out_dir=out / "candidate",
-        evaluation=evaluation,
-        params=params,
-        run=run,
-        kind=version.kind,
-        git=GitInfo(sha=sha),
-        source=f"run {run.run_id[:8]}",
+        features=list(data.get("features") or []),
+        estimator=data.get("estimator"),
     )

@@ -6,8 +6,15 @@ the one the config names).
 """
 
 from cml_bot.core import md_escape
-from cml_bot.report.context import ReportContext
+from cml_bot.report.context import DataChanges, ReportContext
 from cml_bot.report.render import load_template, render_report
 from cml_bot.report.text import report_marker
 
-__all__ = ["ReportContext", "load_template", "md_escape", "render_report", "report_marker"]
+__all__ = [
+    "DataChanges",
+    "ReportContext",
+    "load_template",
+    "md_escape",
+    "render_report",
+    "report_marker",
+]

@@ -32,10 +32,38 @@ class DataChanges:
     balance_after: dict[str, float] | None = None
     added_columns: list[str] = field(default_factory=list)
     removed_columns: list[str] = field(default_factory=list)
+    added_inputs: list[str] = field(default_factory=list)  # model input columns
+    removed_inputs: list[str] = field(default_factory=list)
+    estimator_before: str | None = None  # set only when the estimator class changed
+    estimator_after: str | None = None
+    training_added: int | None = None  # training rows (None: not known)
+    training_removed: int | None = None
+    rows_compared: int | None = None  # evaluation rows the comparison used (None: not known)
+    rows_set_aside: int | None = None
+
+    @property
+    def headline(self) -> list[str]:
+        """What changed in the model's inputs, estimator and training rows: one phrase each."""
+        out = []
+        if self.added_inputs:
+            out.append(f"Model inputs added: {', '.join(self.added_inputs)}.")
+        if self.removed_inputs:
+            out.append(f"Model inputs removed: {', '.join(self.removed_inputs)}.")
+        if self.estimator_before and self.estimator_after:
+            out.append(f"Estimator: {self.estimator_before} → {self.estimator_after}.")
+        if self.training_added or self.training_removed:
+            out.append(
+                f"Training rows: {self.training_added or 0} added, "
+                f"{self.training_removed or 0} removed."
+            )
+        return out
 
     @classmethod
     def between(cls, baseline: ModelIdentity | None, candidate: ModelIdentity) -> DataChanges:
         before = baseline.columns if baseline is not None else []
+        inputs = baseline.features if baseline is not None else []
+        old_est = baseline.estimator if baseline is not None else None
+        changed = bool(old_est and candidate.estimator and old_est != candidate.estimator)
         return cls(
             rows_before=baseline.rows if baseline is not None else None,
             rows_after=candidate.rows,
@@ -43,7 +71,17 @@ class DataChanges:
             balance_after=candidate.class_balance,
             added_columns=[c for c in candidate.columns if before and c not in before],
             removed_columns=[c for c in before if candidate.columns and c not in candidate.columns],
+            added_inputs=[c for c in candidate.features if inputs and c not in inputs],
+            removed_inputs=[
+                c for c in inputs if candidate.features and c not in candidate.features
+            ],
+            estimator_before=_class_name(old_est) if changed else None,
+            estimator_after=_class_name(candidate.estimator) if changed else None,
         )
+
+
+def _class_name(path: str | None) -> str | None:
+    return path.rpartition(".")[2] if path else None
 
 
 def changed_params(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:

@@ -45,12 +45,11 @@ from markupsafe import Markup
 from cml_bot.compare import Comparison
 from cml_bot.core import VALUE_LIMIT, ConfigError, md_escape
 from cml_bot.report.context import UNSET, DataChanges, ReportContext, changed_params
+from cml_bot.report.data_notes import MAX_COLUMNS_LISTED, data_section
 from cml_bot.report.sections import (
-    MAX_COLUMNS_LISTED,
     TRIM_ORDER,
     commands_section,
     confusion_section,
-    data_section,
     gate_legend,
     gate_table,
     links_section,
@@ -206,7 +205,10 @@ def _sections(cmp: Comparison, ctx: ReportContext) -> _Sections:
 
 
 def _notes(cmp: Comparison, ctx: ReportContext) -> list[Markup]:
-    notes = [*ctx.notes, *cmp.notes]
+    """The notes, led by what changed in the model's inputs, estimator and training rows."""
+    changes = ctx.data_changes or DataChanges.between(ctx.baseline, ctx.candidate)
+    lead = ["Changed since the baseline: " + " ".join(changes.headline)] if changes.headline else []
+    notes = [*lead, *ctx.notes, *cmp.notes]
     shown = [Markup(md_escape(n, NOTE_LIMIT)) for n in notes[:MAX_NOTES]]  # noqa: S704
     if len(notes) > MAX_NOTES:
         shown.append(Markup(f"… and {len(notes) - MAX_NOTES} more notes"))  # noqa: S704
@@ -292,7 +294,7 @@ def render_report(
 
     present = {
         **{k: bool(v) for k, v in parts.__dict__.items()},
-        "notes": bool(ctx.notes or comparison.notes),
+        "notes": bool(ctx.notes or comparison.notes or _notes(comparison, ctx)),
         "failed_gates": bool(
             comparison.failed_gates or comparison.inconclusive_gates or comparison.warned_gates
         ),

@@ -9,7 +9,7 @@ the other sections may be dropped in :data:`TRIM_ORDER` order, and :func:`trimme
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from cml_bot.compare import (
@@ -26,19 +26,23 @@ from cml_bot.compare import (
     scale_decimals,
 )
 from cml_bot.core import iso_utc, md_escape
-from cml_bot.report.context import UNSET, DataChanges, ReportContext, changed_params
+from cml_bot.report.context import UNSET, ReportContext, changed_params
 from cml_bot.report.text import (
     _bytes,
     _cut,
     _pct_change,
     _plural,
     _table,
-    fmt_int,
     mermaid_label,
     safe_url,
 )
 
-MAX_COLUMNS_LISTED = 20
+# What the built-in trainer puts in front of the estimator (cml_bot/ml/worker.py build_pipeline).
+BUILTIN_PREPROCESSING = (
+    "Preprocessing (built-in trainer): numeric columns have missing values replaced "
+    "by the training median; text columns have missing values replaced by the most frequent "
+    "value, then are one-hot encoded (a category unseen in training is all zeros); no scaling."
+)
 
 # What is dropped, in this order, when the body is over budget: (show key, what the line says).
 TRIM_ORDER: tuple[tuple[str, str], ...] = (
@@ -234,47 +238,14 @@ def params_section(ctx: ReportContext) -> str:
         if ctx.baseline is None:
             return ""
         changes = changed_params(ctx.baseline.params, ctx.candidate.params)
+    builtin = f"\n\n{BUILTIN_PREPROCESSING}" if ctx.candidate.estimator else ""
     if not changes:
-        return "No parameter changes."
+        return "No parameter changes." + builtin
     rows = [
         [md_escape(n, 80), md_escape(_param_str(a), 120), md_escape(_param_str(b), 120)]
         for n, a, b in changes
     ]
-    return _table(["parameter", "baseline", "candidate"], rows)
-
-
-def _balance(balance: Mapping[str, float] | None) -> str:
-    if not balance:
-        return "n/a"
-    items = list(balance.items())
-    text = ", ".join(f"{md_escape(k, 30)}: {v:.1%}" for k, v in items[:10])
-    return text + (f", … ({len(items) - 10} more)" if len(items) > 10 else "")
-
-
-def _columns(names: Sequence[str]) -> str:
-    shown = ", ".join(md_escape(n, 60) for n in names[:MAX_COLUMNS_LISTED])
-    more = len(names) - MAX_COLUMNS_LISTED
-    return shown + (f", … ({more} more)" if more > 0 else "") if names else "none"
-
-
-def data_section(ctx: ReportContext) -> str:
-    dc = ctx.data_changes or DataChanges.between(ctx.baseline, ctx.candidate)
-    if dc.rows_after is None and dc.rows_before is None and not dc.balance_after:
-        return ""
-    rows_fmt = [fmt_int(dc.rows_before), fmt_int(dc.rows_after)]
-    rows = [
-        ["evaluation rows", *rows_fmt],
-        ["class balance", _balance(dc.balance_before), _balance(dc.balance_after)],
-    ]
-    text = _table(["", "baseline", "candidate"], rows)
-    if dc.added_columns or dc.removed_columns:
-        text += (
-            f"\n\nColumns added: {_columns(dc.added_columns)}. "
-            f"Columns removed: {_columns(dc.removed_columns)}."
-        )
-    else:
-        text += "\n\nNo columns added or removed."
-    return text
+    return _table(["parameter", "baseline", "candidate"], rows) + builtin
 
 
 def performance_section(ctx: ReportContext) -> str:

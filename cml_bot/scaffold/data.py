@@ -24,7 +24,7 @@ SKLEARN_TASKS = {
     "digits": "classification",
     "diabetes": "regression",
 }
-TARGET_NAMES = ("target", "label", "labels", "y", "class", "outcome")
+TARGET_NAMES = ("target", "label", "labels", "y", "class", "outcome", "species")
 # integer-valued targets with at most this many distinct values are taken as class labels
 MAX_CLASSES = 20
 
@@ -37,6 +37,7 @@ class DataFacts:
     columns: list[str]
     target: str | None  # the dataset's own target (sklearn) or a guess by name
     frame: Any = None  # a pandas DataFrame (a sample) for task inference; None when unread
+    target_reason: str = "the dataset's own target"  # why ``target`` was guessed
 
     def infer_task(self, target: str) -> str | None:
         if self.spec.startswith("sklearn:"):
@@ -130,15 +131,36 @@ def inspect_data(spec: str, config_dir: Path, max_rows: int = 100_000) -> DataFa
     columns = [str(c) for c in frame.columns]
     if not columns:
         raise DataError(f"{path} has no columns", fix="give a file with a header and rows")
-    return DataFacts(spec, columns, guess_target(columns), frame)
+    target, why = guess_target_why(columns, frame)
+    return DataFacts(spec, columns, target, frame, why)
 
 
-def guess_target(columns: Sequence[str]) -> str | None:
+def guess_target(columns: Sequence[str], frame: Any = None) -> str | None:
+    return guess_target_why(columns, frame)[0]
+
+
+def guess_target_why(columns: Sequence[str], frame: Any = None) -> tuple[str | None, str]:
+    """The likeliest target column and why: a name like ``target``/``label``/``class``/
+    ``species``/``y``, else the only text column with few distinct values, else the last column."""
     lowered = {c.lower(): c for c in columns}
     for name in TARGET_NAMES:
         if name in lowered:
-            return lowered[name]
-    return columns[-1] if columns else None
+            return lowered[name], f"it is named like a target ({name})"
+    if frame is not None:
+        import pandas as pd
+
+        texts = [
+            c
+            for c in columns
+            if c in frame
+            and not pd.api.types.is_numeric_dtype(frame[c])
+            and 1 < frame[c].nunique() <= MAX_CLASSES
+        ]
+        if len(texts) == 1:
+            return texts[0], "it is the only text column with few distinct values"
+    if not columns:
+        return None, ""
+    return columns[-1], "it is the last column (no column is named like a target)"
 
 
 def infer_task(values: Any) -> str:
@@ -170,3 +192,4 @@ class Answers:
     metrics: list[str] = field(default_factory=list)
     model_name: str | None = None
     id_column: str | None = None  # found in the data when not given
+    target_reason: str | None = None  # why the target was guessed (None: it was given)

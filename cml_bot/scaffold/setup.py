@@ -37,6 +37,7 @@ from cml_bot.scaffold.data import DataFacts as DataFacts
 from cml_bot.scaffold.data import data_spec as data_spec
 from cml_bot.scaffold.data import default_metrics as default_metrics
 from cml_bot.scaffold.data import guess_target as guess_target
+from cml_bot.scaffold.data import guess_target_why as guess_target_why
 from cml_bot.scaffold.data import infer_task as infer_task
 from cml_bot.scaffold.data import inspect_data as inspect_data
 from cml_bot.scaffold.data import suggest_data as suggest_data
@@ -157,7 +158,10 @@ def gather(answers: Answers, lay: Layout, ask: Ask | None, cwd: Path | None = No
         out.data = _ask_data(config_dir, ask)
     out.data = data_spec(out.data, config_dir, cwd)
     facts = inspect_data(out.data, config_dir)
+    guessed = out.target is None
     out.target = _ask_target(out.target, facts, ask)
+    if guessed and out.target == facts.target:
+        out.target_reason = facts.target_reason
     out.task = _ask_task(out.task, facts.infer_task(out.target), ask)
     if not out.metrics:
         out.metrics = _ask_metrics(default_metrics(out.task, facts.n_classes(out.target)), ask)
@@ -266,6 +270,11 @@ def plan(
         }
     )
     notes = []
+    if answers.target_reason:
+        notes.append(
+            f"the target is '{answers.target}': guessed because {answers.target_reason}; "
+            "if that is wrong, run init again with --force --target COLUMN"
+        )
     if answers.id_column:
         notes.append(f"rows are identified by the column '{answers.id_column}' (train.id_column)")
     return Plan(lay, cfg, files, action_ref, branch, notes)

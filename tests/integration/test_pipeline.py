@@ -172,7 +172,10 @@ def test_champion_is_rescored_when_the_evaluation_rows_change(project: Path) -> 
     assert result.exit_code == 0, result.output
     out = project / ".cml-bot" / "out"
     data = json.loads((out / "result.json").read_text())
-    assert data["n_rows"] == 228  # every current evaluation row, scored by both models
+    # 228 evaluation rows now; the 57 the champion was trained on (it held out 30 %) are set aside
+    assert data["rows"]["evaluation"] == 228
+    assert data["rows"]["set_aside"] == {"baseline_trained_on": 57, "candidate_trained_on": 0}
+    assert data["n_rows"] == data["rows"]["compared"] == 171
     assert "was re-scored on the current rows" in (out / "report.md").read_text()
 
 

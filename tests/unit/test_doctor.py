@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import os
 import re
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -516,3 +517,70 @@ def test_a_workflow_with_a_key_given_twice_fails_with_both_lines(tmp_path: Path)
     )
     bad = [c for c in doctor.check_workflows(tmp_path) if c.status == "fail"]
     assert any("'permissions' is given twice, at line 3 and line 4" in c.detail for c in bad)
+
+
+# ------------------------------------------------------------- what breaks on the first PR
+
+
+def penguins_repo(tmp_path: Path, **config: Any) -> tuple[Path, Any]:
+    """A git repository with the penguins (3 species) and a config; the parsed config."""
+    source = Path(__file__).parents[1] / "fixtures" / "data" / "penguins" / "penguins.csv"
+    (tmp_path / "data").mkdir(parents=True)
+    (tmp_path / "data" / "penguins.csv").write_bytes(source.read_bytes())
+    doc = {
+        "model": {"name": "penguins", "task": "classification"},
+        "train": {"data": "data/penguins.csv", "target": "species", **config.pop("train", {})},
+        **config,
+    }
+    (tmp_path / "cml-bot.yaml").write_text(yaml.safe_dump(doc))
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    cfg, check = doctor.check_config(tmp_path / "cml-bot.yaml")
+    assert cfg is not None, check.detail
+    return tmp_path, cfg
+
+
+def later(root: Path, cfg: Any) -> dict[str, Any]:
+    from cml_bot.doctor.later import check_later
+
+    return {c.name: c for c in check_later(cfg, root)}
+
+
+def test_a_binary_metric_on_three_classes_fails(tmp_path: Path) -> None:
+    root, cfg = penguins_repo(tmp_path, evaluate={"metrics": ["roc_auc", "accuracy"]})
+    check = later(root, cfg)["metrics"]
+    assert (
+        check.status == "fail" and check.detail == "roc_auc need(s) two classes; the target has 3"
+    )
+    assert "roc_auc_ovr" in check.fix
+
+
+def test_a_probability_metric_for_a_model_without_probabilities_fails(tmp_path: Path) -> None:
+    root, cfg = penguins_repo(
+        tmp_path,
+        train={"estimator": "sklearn.svm.LinearSVC"},
+        evaluate={"metrics": ["accuracy", "neg_log_loss"]},
+    )
+    check = later(root, cfg)["metrics"]
+    assert check.status == "fail" and "LinearSVC has no predict_proba" in check.detail
+
+
+def test_data_ignored_by_git_or_outside_the_repository_is_flagged(tmp_path: Path) -> None:
+    root, cfg = penguins_repo(tmp_path / "repo")
+    assert later(root, cfg)["data paths"].status == "ok"
+    (root / ".gitignore").write_text("data/\n")
+    check = later(root, cfg)["data paths"]
+    assert (
+        check.status == "warn" and "train.data data/penguins.csv is ignored by git" in check.detail
+    )
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_bytes((root / "data" / "penguins.csv").read_bytes())
+    _, cfg = penguins_repo(tmp_path / "repo2", train={"data": str(outside)})
+    check = later(tmp_path / "repo2", cfg)["data paths"]
+    assert check.status == "warn" and "is outside the repository" in check.detail
+
+
+def test_an_evaluation_set_below_the_floor_warns(tmp_path: Path) -> None:
+    root, cfg = penguins_repo(tmp_path, evaluate={"min_rows": 100})
+    check = later(root, cfg)["evaluation rows"]
+    assert check.status == "warn" and check.detail.startswith("86 evaluation rows, fewer than")
+    assert later(*penguins_repo(tmp_path / "ok"))["evaluation rows"].status == "ok"

@@ -70,6 +70,28 @@ def test_target_guess_prefers_conventional_names_then_the_last_column() -> None:
     assert init.guess_target(["id", "x", "churned"]) == "churned"
 
 
+def test_target_guess_takes_the_only_low_cardinality_text_column_and_says_why() -> None:
+    frame = pd.DataFrame({"kind": ["a", "b", "a"], "size": [1.0, 2.0, 3.0], "year": [1, 2, 3]})
+    target, why = init.guess_target_why(list(frame.columns), frame)
+    assert (target, why) == ("kind", "it is the only text column with few distinct values")
+    assert init.guess_target_why(["size", "year"], frame[["size", "year"]])[0] == "year"
+    assert "last column" in init.guess_target_why(["size", "year"])[1]
+
+
+def test_yes_on_the_penguins_names_its_target_guess_and_how_to_change_it(tmp_path: Path) -> None:
+    penguins = Path(__file__).parents[1] / "fixtures" / "data" / "penguins" / "penguins.csv"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "penguins.csv").write_bytes(penguins.read_bytes())
+    result = run_init(tmp_path, "--yes")
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load((tmp_path / "cml-bot.yaml").read_text())
+    assert written["train"]["target"] == "species"
+    assert (
+        "note: the target is 'species': guessed because it is named like a target (species); "
+        "if that is wrong, run init again with --force --target COLUMN" in result.output
+    )
+
+
 def test_csv_header_gives_target_task_metrics_and_id_column(tmp_path: Path) -> None:
     write_csv(tmp_path)
     lay = init.layout(tmp_path / "cml-bot.yaml")

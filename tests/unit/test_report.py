@@ -7,6 +7,7 @@ golden text does not depend on the statistics' implementation.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from datetime import datetime, timedelta, timezone
@@ -383,7 +384,43 @@ def hostile_case() -> tuple[Comparison, ReportContext]:
     return cmp, ctx
 
 
+def data_notes_case() -> tuple[Comparison, ReportContext]:
+    """A PR that drops rows and a feature and changes the estimator, against the champion."""
+    cmp, _ = pass_case()
+    cmp = dataclasses.replace(cmp, n_rows=32, candidate_rows=84, baseline_rows=32)
+    inputs = ["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "sex"]
+    base = identity(
+        "baseline",
+        "champion",
+        ref="champion",
+        version=3,
+        rows=86,
+        features=inputs,
+        estimator="sklearn.ensemble.RandomForestClassifier",
+    )
+    cand = identity(
+        "candidate",
+        "candidate",
+        rows=84,
+        features=[c for c in inputs if c != "bill_length_mm"],
+        estimator="sklearn.linear_model.LogisticRegression",
+    )
+    changes = dataclasses.replace(
+        DataChanges.between(base, cand),
+        training_added=51,
+        training_removed=60,
+        rows_compared=32,
+        rows_set_aside=52,
+    )
+    notes = [
+        "Compared on 32 of 84 evaluation rows; set aside: 52 because champion v3 was trained "
+        "on them (rows identified by content hash of 8 column(s)).",
+    ]
+    return cmp, context(base, cand, baseline_note="champion v3", data_changes=changes, notes=notes)
+
+
 CASES = {
+    "data_notes": data_notes_case,
     "pass": pass_case,
     "fail": fail_case,
     "inconclusive": inconclusive_case,
