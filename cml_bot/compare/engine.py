@@ -24,6 +24,7 @@ confusion matrices, label mismatches) and :mod:`cml_bot.compare.formatting` (num
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -137,6 +138,7 @@ def compare(
         deltas = _deltas(names, b, c, confidence=confidence, seed=seed, n_resamples=n_resamples)
         rows = [build_row(d.metric, d.candidate, d, gates.get(d.metric)) for d in deltas]
     notes += _undefined_notes(rows)
+    notes += _detectable_notes(rows, len(c))
     task = _task(names, candidate)
     mismatches, confusion = _classification_extras(task, c, b, notes)
     tables = []
@@ -212,3 +214,21 @@ def _undefined_notes(rows: Sequence[MetricRow]) -> list[str]:
                 f"rows ({why or 'undefined, e.g. a single class or no probabilities'})."
             )
     return notes
+
+
+def _detectable_notes(rows: Sequence[MetricRow], n: int) -> list[str]:
+    """For the changes that are not significant, how large a change these rows could have
+    detected (80% power): a non-significant result on 171 rows and on 100,000 differ."""
+    sizes = [
+        f"{row.label} ±{row.delta.detectable:.2g}"
+        for row in rows
+        if row.delta is not None
+        and not row.delta.significant
+        and math.isfinite(row.delta.detectable)
+    ]
+    if not sizes:
+        return []
+    return [
+        f"With {n:,} rows, differences smaller than these cannot be told from noise "
+        f"(80% power): {', '.join(sizes)}."
+    ]

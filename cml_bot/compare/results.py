@@ -269,6 +269,7 @@ def _row_json(row: MetricRow) -> dict[str, Any]:
         "ci_high": d.ci_high if d else None,
         "significant": d.significant if d else None,
         "method": d.method if d else None,
+        "detectable": d.detectable if d else None,
         "status": row.status,
         "gates": [g.to_json() for g in row.gates],
     }

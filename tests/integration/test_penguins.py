@@ -215,3 +215,29 @@ def test_a_pr_renaming_a_column_falls_back_to_the_base_commit_with_a_report(
     assert rows["evaluation"] == rows["compared"] == result["n_rows"] == 86
     assert "needs input column(s) flipper_length_mm" in rows["fallback"]
     assert rows["fallback"] in headline(report).replace("\\_", "_")
+
+
+def test_the_readme_sample_dropping_rows_and_a_feature_is_inconclusive_not_passed(
+    tmp_path: Path,
+) -> None:
+    """The README's penguins sample: 32 rows left cannot tell whether accuracy dropped by more
+    than 0.05, so the gate is inconclusive (issue 15), and the report says what 32 rows can
+    detect; the champion is scored with its own inputs on rows it never saw (issue 12)."""
+    repo = champion_repo(tmp_path)
+    drop_rows_with_missing_values(repo)
+    features = ["island", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex", "year"]
+    write_config(repo, lambda d: d["train"].update(features=features))
+    result, report = run_pr(repo, "drop rows with missing values and bill_length_mm")
+
+    assert (result["verdict"], result["status"]) == ("inconclusive", "failure")
+    assert result["rows"]["compared"] == 32
+    [gate] = result["inconclusive_gates"]
+    assert (gate["metric"], gate["rule"], gate["status"]) == (
+        "accuracy",
+        "max_drop",
+        "inconclusive",
+    )
+    top = headline(report)
+    assert "🟡 **Inconclusive**: 1 of 1 gate cannot be decided on these 32 rows" in top
+    assert "Model inputs removed: bill\\_length\\_mm" in top
+    assert "With 32 rows, differences smaller than these cannot be told from noise" in top

@@ -529,3 +529,22 @@ def test_regate_judges_the_same_numbers_by_other_gates(labels: np.ndarray) -> No
     assert cmp.verdict == "fail"  # the original is untouched
     unknown = regate(cmp, {"brier": Gate(max=0.1)})
     assert unknown.notes[-1] == "Not computed, so not gated: brier."
+
+
+def test_a_result_that_is_not_significant_says_what_the_rows_could_detect(
+    labels: np.ndarray,
+) -> None:
+    """Issue 15 item 6: 'not significant' on 171 rows and on 100,000 must not read the same."""
+    small = labels[:171]
+    a, b = model(small, 0.10, 1), model(small, 0.10, 2)
+    cmp = compare(a, b, metrics=["accuracy", "roc_auc"], gates={})
+    [note] = [n for n in cmp.notes if n.startswith("With 171 rows")]
+    row = {r.metric: r for r in cmp.rows}["accuracy"]
+    assert row.delta is not None and not row.delta.significant
+    assert f"accuracy ±{row.delta.detectable:.2g}" in note
+    assert 0.02 < row.delta.detectable < 0.2  # a few points of accuracy on 171 rows
+    big = compare(model(labels, 0.10, 1), model(labels, 0.10, 2), metrics=["accuracy"], gates={})
+    [big_row] = big.rows
+    assert big_row.delta is not None and big_row.delta.detectable < row.delta.detectable
+    out = result_json(cmp, None, ModelIdentity("candidate", "candidate"))
+    assert out["metrics"][0]["detectable"] == pytest.approx(row.delta.detectable)
