@@ -222,6 +222,8 @@ def _compare(cfg: Config, candidate: Outcome, base: bl.Baseline) -> Comparison:
         n_resamples=cfg.evaluate.n_resamples,
         slices=cfg.evaluate.slices,
         inconclusive=cfg.verdict.inconclusive,
+        group_column=cfg.evaluate.group_column,
+        slice_regression=cfg.verdict.slice_regression,
     )
 
 

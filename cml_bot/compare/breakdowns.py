@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from cml_bot.compare.results import ConfusionMatrices, LabelMismatch, SliceRow, SliceTable
-from cml_bot.compare.values import _value
+from cml_bot.compare.values import _deltas, _value
 from cml_bot.stats import PredictionSet, confusion_matrix, label_codes
 
 MAX_SLICE_VALUES = 50  # per slice column: the largest slices are kept, the rest counted
@@ -87,8 +88,14 @@ def _mismatch_notes(m: LabelMismatch, counts: Mapping[str, int]) -> list[str]:
 
 
 def _slice_table(
-    column: str, names: Sequence[str], candidate: PredictionSet, baseline: PredictionSet | None
+    column: str,
+    names: Sequence[str],
+    candidate: PredictionSet,
+    baseline: PredictionSet | None,
+    stats: Mapping[str, Any] | None = None,
 ) -> SliceTable:
+    """The metrics per value of ``column``; with a baseline and ``stats`` (the interval
+    settings: confidence, seed, n_resamples), a paired interval per value and metric."""
     codes = _Codes.of(candidate.slices[column])
     counts = np.bincount(codes.inverse, minlength=len(codes.names))
     order = sorted(range(len(codes.names)), key=lambda i: (-int(counts[i]), codes.names[i]))
@@ -97,13 +104,14 @@ def _slice_table(
     for i in kept:
         idx = np.flatnonzero(codes.inverse == i)
         c_sub = candidate.take(idx)
-        b_vals = None
+        b_vals, deltas = None, {}
         if baseline is not None:
             b_sub = baseline.take(idx)
             b_vals = {m: _value(m, b_sub) for m in names}
-        rows.append(
-            SliceRow(codes.names[i], int(counts[i]), {m: _value(m, c_sub) for m in names}, b_vals)
-        )
+            if stats is not None:
+                deltas = {d.metric: d for d in _deltas(list(names), b_sub, c_sub, **stats)}
+        c_vals = {m: _value(m, c_sub) for m in names}
+        rows.append(SliceRow(codes.names[i], int(counts[i]), c_vals, b_vals, deltas))
     return SliceTable(column, list(names), rows, omitted=len(codes.names) - len(kept))
 
 

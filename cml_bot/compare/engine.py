@@ -67,6 +67,7 @@ from cml_bot.compare.results import (
     Verdict,
     result_json,
 )
+from cml_bot.compare.slicestats import holm, slice_gates
 from cml_bot.compare.values import _align, _deltas, _value
 from cml_bot.config import Gate
 from cml_bot.core import metrics as metric_catalogue
@@ -125,6 +126,8 @@ def compare(
     n_resamples: int = 2000,
     slices: Sequence[str] = (),
     inconclusive: str = "fail",
+    group_column: str | None = None,
+    slice_regression: str = "warn",
 ) -> Comparison:
     """Compare the candidate with the baseline on their shared rows and apply the gates;
     ``inconclusive`` is what an inconclusive verdict does to the status (`verdict.inconclusive`)."""
@@ -135,7 +138,10 @@ def compare(
     if b is None:
         rows = [build_row(n, _value(n, c), None, gates.get(n)) for n in names]
     else:
-        deltas = _deltas(names, b, c, confidence=confidence, seed=seed, n_resamples=n_resamples)
+        groups = _groups(c, group_column, notes)
+        deltas = _deltas(
+            names, b, c, confidence=confidence, seed=seed, n_resamples=n_resamples, groups=groups
+        )
         rows = [build_row(d.metric, d.candidate, d, gates.get(d.metric)) for d in deltas]
     notes += _undefined_notes(rows)
     notes += _detectable_notes(rows, len(c))
@@ -146,7 +152,10 @@ def compare(
         if column not in c.slices:
             notes.append(f"Slice column '{column}' is not in the candidate's predictions.")
             continue
-        tables.append(_slice_table(column, names, c, b))
+        settings = {"confidence": confidence, "seed": seed, "n_resamples": n_resamples}
+        tables.append(_slice_table(column, names, c, b, settings))
+    tables = holm(tables, confidence)
+    sliced = slice_gates(tables, slice_regression)
     if (
         b is None
         and any(g.rule in RELATIVE_RULES for r in rows for g in r.gates)
@@ -157,9 +166,10 @@ def compare(
             "evaluated."
         )
     return Comparison(
-        verdict=verdict_of(rows, b is not None),
+        verdict=verdict_of(rows, b is not None, sliced),
         rows=rows,
-        failed_gates=[g for r in rows for g in r.gates if g.failed],
+        failed_gates=[g for r in rows for g in r.gates if g.failed]
+        + [g for g in sliced if g.failed],
         notes=notes,
         slices=tables,
         confusion=confusion,
@@ -172,6 +182,7 @@ def compare(
         task=task,
         baseline_problem=al.problem,
         inconclusive_policy=inconclusive,
+        slice_gates=sliced,
     )
 
 
@@ -189,8 +200,9 @@ def regate(cmp: Comparison, gates: Mapping[str, Gate]) -> Comparison:
     return dataclasses.replace(
         cmp,
         rows=rows,
-        verdict=verdict_of(rows, cmp.baseline_present),
-        failed_gates=[g for r in rows for g in r.gates if g.failed],
+        verdict=verdict_of(rows, cmp.baseline_present, cmp.slice_gates),
+        failed_gates=[g for r in rows for g in r.gates if g.failed]
+        + [g for g in cmp.slice_gates if g.failed],
         notes=notes,
     )
 
@@ -232,3 +244,21 @@ def _detectable_notes(rows: Sequence[MetricRow], n: int) -> list[str]:
         f"With {n:,} rows, differences smaller than these cannot be told from noise "
         f"(80% power): {', '.join(sizes)}."
     ]
+
+
+def _groups(c: PredictionSet, column: str | None, notes: list[str]) -> np.ndarray | None:
+    """The group of each shared row (`evaluate.group_column`), or None: rows independent."""
+    if column is None:
+        return None
+    if column not in c.slices:
+        notes.append(
+            f"Group column '{column}' is not in the candidate's predictions, so its rows were "
+            "treated as independent (intervals may be too narrow)."
+        )
+        return None
+    groups = c.slices[column]
+    notes.append(
+        f"Rows are grouped by '{column}' ({len(set(groups.tolist())):,} groups): the intervals "
+        "resample whole groups."
+    )
+    return groups

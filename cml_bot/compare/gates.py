@@ -257,10 +257,13 @@ def row_status(gates: Sequence[GateResult]) -> RowStatus:
     return "pass" if any(g.passed for g in gates) else "none"
 
 
-def verdict_of(rows: Sequence[MetricRow], baseline_present: bool) -> Verdict:
+def verdict_of(
+    rows: Sequence[MetricRow], baseline_present: bool, extra: Sequence[GateResult] = ()
+) -> Verdict:
     """fail: a gate failed; inconclusive: none failed but one cannot be decided on these rows;
-    else pass (no-baseline without one). Gates of ``severity: warn`` never decide."""
-    gates = [g for row in rows for g in row.gates]
+    else pass (no-baseline without one). Gates of ``severity: warn`` never decide. ``extra``:
+    gates outside the metric rows (slice regressions)."""
+    gates = [g for row in rows for g in row.gates] + list(extra)
     if any(g.failed for g in gates):
         return "fail"
     if any(g.undecided for g in gates):

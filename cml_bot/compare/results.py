@@ -157,6 +157,9 @@ class SliceRow:
     n: int
     candidate: dict[str, float]
     baseline: dict[str, float] | None = None
+    deltas: dict[str, PairedDelta] = field(default_factory=dict)  # paired, on this slice's rows
+    # after Holm's correction over every slice x metric: +1 better, -1 worse, 0 cannot tell
+    verdicts: dict[str, int] = field(default_factory=dict)
 
     def delta(self, metric: str) -> float | None:
         if self.baseline is None:
@@ -207,10 +210,11 @@ class Comparison:
     task: str = "classification"
     baseline_problem: str | None = None  # why a given baseline could not be compared
     inconclusive_policy: str = "fail"  # `verdict.inconclusive`: fail | pending | pass
+    slice_gates: list[GateResult] = field(default_factory=list)  # `verdict.slice_regression`
 
     @property
     def gates(self) -> list[GateResult]:
-        return [g for row in self.rows for g in row.gates]
+        return [g for row in self.rows for g in row.gates] + list(self.slice_gates)
 
     @property
     def evaluated_gates(self) -> list[GateResult]:
@@ -281,7 +285,14 @@ def _slices_json(tables: Sequence[SliceTable]) -> list[dict[str, Any]]:
             "column": t.column,
             "omitted": t.omitted,
             "rows": [
-                {"value": r.value, "n": r.n, "candidate": r.candidate, "baseline": r.baseline}
+                {
+                    "value": r.value,
+                    "n": r.n,
+                    "candidate": r.candidate,
+                    "baseline": r.baseline,
+                    "delta": {m: [d.delta, d.ci_low, d.ci_high] for m, d in r.deltas.items()},
+                    "holm": r.verdicts,
+                }
                 for r in t.rows
             ],
         }

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from cml_bot import stats
 from cml_bot.stats import PairedDelta, PredictionSet, align
 
@@ -31,10 +33,17 @@ def _paired(
     confidence: float,
     seed: int,
     n_resamples: int,
+    groups: np.ndarray | None = None,
 ) -> PairedDelta:
     try:
         return stats.paired_delta(
-            metric, baseline, candidate, confidence=confidence, seed=seed, n_resamples=n_resamples
+            metric,
+            baseline,
+            candidate,
+            confidence=confidence,
+            seed=seed,
+            n_resamples=n_resamples,
+            groups=groups,
         )
     except (ValueError, ZeroDivisionError, TypeError, IndexError):
         b, c = _value(metric, baseline), _value(metric, candidate)
@@ -60,16 +69,30 @@ def _deltas(
     confidence: float,
     seed: int,
     n_resamples: int,
+    groups: np.ndarray | None = None,
 ) -> list[PairedDelta]:
-    """All metrics at once (the statistics share work); one by one if the batch refuses."""
+    """All metrics at once (the statistics share work); one by one if the batch refuses.
+    ``groups``: one value per row; rows of a group are resampled together."""
     try:
         return stats.paired_deltas(
-            names, baseline, candidate, confidence=confidence, seed=seed, n_resamples=n_resamples
+            names,
+            baseline,
+            candidate,
+            confidence=confidence,
+            seed=seed,
+            n_resamples=n_resamples,
+            groups=groups,
         )
     except ValueError:
         return [
             _paired(
-                n, baseline, candidate, confidence=confidence, seed=seed, n_resamples=n_resamples
+                n,
+                baseline,
+                candidate,
+                confidence=confidence,
+                seed=seed,
+                n_resamples=n_resamples,
+                groups=groups,
             )
             for n in names
         ]

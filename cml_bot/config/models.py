@@ -148,6 +148,18 @@ class EvaluateSection(_Strict):
         default_factory=list, description="scikit-learn scorer names; default by task."
     )
     slices: list[str] = Field(default_factory=list, description="Columns to compare per value.")
+    group_column: str | None = Field(
+        None,
+        description="A column grouping dependent rows (per customer, patient, session): "
+        "intervals resample whole groups. Needs about 40 groups (docs/statistics.md).",
+    )
+
+    @property
+    def row_columns(self) -> list[str]:
+        """The evaluation columns kept with the predictions: the slices and the group column."""
+        extra = [self.group_column] if self.group_column else []
+        return list(dict.fromkeys([*self.slices, *extra]))
+
     min_rows: int = Field(
         30,
         ge=1,
@@ -253,6 +265,12 @@ class DeploySection(_Strict):
 
 
 class VerdictSection(_Strict):
+    slice_regression: Literal["ignore", "warn", "fail"] = Field(
+        "warn",
+        description="A metric that regresses significantly in one slice (after Holm's "
+        "correction over every slice x metric): `fail` fails the PR even when the overall "
+        "number improves; `warn` shows it; `ignore`.",
+    )
     inconclusive: Literal["fail", "pending", "pass"] = Field(
         "fail",
         description="The commit status when a gate is inconclusive (the interval straddles "

@@ -35,11 +35,9 @@ SECTIONS: dict[str, str] = {
     "model": "What is trained, and the name everything is filed under.",
     "train": "How the model is trained: the built-in scikit-learn trainer (`data`, `target`, "
     "`estimator`, `params`) or your own command (`command`, see docs/training-contract.md).",
-    "evaluate": "Which rows the models are scored on, with which metrics, and how the intervals "
-    "are computed.",
-    "gates": "What fails the commit status. A mapping from a metric of `evaluate.metrics` to its "
-    "gate; a metric without a gate is reported but never fails anything.",
-    "verdict": "The commit status when a gate's interval straddles its threshold (inconclusive).",
+    "evaluate": "Which rows the models are scored on, with which metrics and intervals.",
+    "gates": "What fails the commit status: per metric of `evaluate.metrics`, its gate.",
+    "verdict": "What inconclusive gates and regressions within a slice do to the status.",
     "baseline": "What the candidate is compared with.",
     "registry": "Where runs, model versions and the champion alias are kept.",
     "deploy": "What promotion on merge does.",
@@ -86,6 +84,7 @@ EXAMPLES: dict[str, str] = {
     "evaluate.test_size": "0.3",
     "evaluate.metrics": "[roc_auc, accuracy, f1_macro]",
     "evaluate.slices": "[plan, region]",
+    "evaluate.group_column": "customer_id",
     "evaluate.min_rows": "50",
     "evaluate.confidence": "0.9",
     "evaluate.n_resamples": "5000",
@@ -97,8 +96,9 @@ EXAMPLES: dict[str, str] = {
     "gates.<metric>.min_improvement": "0.01",
     "gates.<metric>.judge": "point",
     "gates.<metric>.severity": "warn",
-    "verdict": "{inconclusive: pending}",
+    "verdict": "{inconclusive: pending, slice_regression: fail}",
     "verdict.inconclusive": "pending",
+    "verdict.slice_regression": "fail",
     "gates.<metric>.require": "significant_improvement",
     "gates.<metric>.forbid": "significant_regression",
     "baseline": "base",

@@ -288,7 +288,7 @@ def _stored_evaluation(
     return ev.Evaluation(
         predictions=preds,
         metrics=ev.compute_metrics(preds, cfg.evaluate.metrics),
-        slices=ev.slice_metrics(preds, cfg.evaluate.metrics),
+        slices=ev.slice_metrics(preds, cfg.evaluate.metrics, cfg.evaluate.slices),
         fingerprint=version.fingerprint,
         latency_median_ms=version.metrics.get("latency_median_ms"),
         latency_p95_ms=version.metrics.get("latency_p95_ms"),

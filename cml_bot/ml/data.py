@@ -250,9 +250,11 @@ def load_dataset(cfg: Config) -> Dataset:
                 fix="give more rows, change evaluate.test_size, or set evaluate.data",
             ) from None
     features = cfg.train.features or [
-        c for c in frame.columns if c not in (target, ROW_ID, cfg.train.id_column)
+        c
+        for c in frame.columns
+        if c not in (target, ROW_ID, cfg.train.id_column, cfg.evaluate.group_column)
     ]
-    missing = [c for c in [*features, *cfg.evaluate.slices] if c not in evaluation.columns]
+    missing = [c for c in [*features, *cfg.evaluate.row_columns] if c not in evaluation.columns]
     if missing:
         raise DataError(
             f"column(s) {missing!r} named in the config are not in the data",

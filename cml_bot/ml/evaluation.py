@@ -119,10 +119,15 @@ def compute_metrics(preds: PredictionSet, names: list[str]) -> dict[str, float]:
     return {name: stats.metric_value(name, preds) for name in names}
 
 
-def slice_metrics(preds: PredictionSet, names: list[str]) -> dict[str, dict[str, dict[str, float]]]:
-    """{column: {value: {metric: value}}} for every slice column carried by the predictions."""
+def slice_metrics(
+    preds: PredictionSet, names: list[str], columns: list[str] | None = None
+) -> dict[str, dict[str, dict[str, float]]]:
+    """{column: {value: {metric: value}}} for the slice ``columns`` (default: every column the
+    predictions carry; the group column is carried but is not a slice)."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for column, values in preds.slices.items():
+        if columns is not None and column not in columns:
+            continue
         out[column] = {}
         for value in sorted(set(values.tolist()), key=str):
             subset = preds.take(np.flatnonzero(values == value))

@@ -123,7 +123,7 @@ def finish_evaluation(
     result = ev.Evaluation(
         predictions=preds,
         metrics=ev.compute_metrics(preds, names),
-        slices=ev.slice_metrics(preds, names),
+        slices=ev.slice_metrics(preds, names, cfg.evaluate.slices),
         latency_median_ms=median,
         latency_p95_ms=p95,
         model_size_bytes=size,
@@ -187,7 +187,7 @@ def _evaluate_trained(
         assert dataset is not None and trained.scored is not None and trained.model_dir
         s = trained.scored
         preds = ev.prediction_set(
-            dataset, s.pred, s.proba, s.classes, cfg.evaluate.slices, cfg.model.task
+            dataset, s.pred, s.proba, s.classes, cfg.evaluate.row_columns, cfg.model.task
         )
         return finish_evaluation(
             cfg,
@@ -284,7 +284,7 @@ def load_outcome(out_dir: Path, cfg: Config) -> Outcome:
     e = ev.Evaluation(
         predictions=preds,
         metrics=ev.compute_metrics(preds, cfg.evaluate.metrics),
-        slices=ev.slice_metrics(preds, cfg.evaluate.metrics),
+        slices=ev.slice_metrics(preds, cfg.evaluate.metrics, cfg.evaluate.slices),
         latency_median_ms=data.get("latency_median_ms"),
         latency_p95_ms=data.get("latency_p95_ms"),
         model_size_bytes=data.get("model_size_bytes"),

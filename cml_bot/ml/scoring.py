@@ -89,7 +89,12 @@ def score_registered(
             dataset=dataset,
         )
         preds = ev.prediction_set(
-            dataset, scored.pred, scored.proba, scored.classes, cfg.evaluate.slices, cfg.model.task
+            dataset,
+            scored.pred,
+            scored.proba,
+            scored.classes,
+            cfg.evaluate.row_columns,
+            cfg.model.task,
         )
     return finish_evaluation(
         cfg,

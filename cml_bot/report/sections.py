@@ -188,7 +188,8 @@ def _slice_cell(table: SliceTable, row: Any, metric: str) -> str:
     b = row.baseline[metric]
     dec = scale_decimals(b, c)
     delta = row.delta(metric)
-    return f"{fmt_value(b, dec)} → {fmt_value(c, dec)} ({fmt_signed(delta, dec)})"
+    arrow = {1: " ⬆", -1: " ⬇"}.get(row.verdicts.get(metric, 0), "")
+    return f"{fmt_value(b, dec)} → {fmt_value(c, dec)} ({fmt_signed(delta, dec)}){arrow}"
 
 
 def slice_section(cmp: Comparison) -> str:
@@ -206,7 +207,11 @@ def slice_section(cmp: Comparison) -> str:
         if table.omitted:
             parts.append(f"… and {_plural(table.omitted, 'smaller slice')} not shown.")
     if parts and cmp.baseline_present:
-        parts.insert(0, "Each cell: baseline → candidate (Δ).")
+        parts.insert(
+            0,
+            "Each cell: baseline → candidate (Δ). ⬆/⬇: significant after Holm's correction "
+            "for every slice and metric compared.",
+        )
     return "\n\n".join(parts)
 
 

@@ -548,3 +548,20 @@ def test_a_result_that_is_not_significant_says_what_the_rows_could_detect(
     assert big_row.delta is not None and big_row.delta.detectable < row.delta.detectable
     out = result_json(cmp, None, ModelIdentity("candidate", "candidate"))
     assert out["metrics"][0]["detectable"] == pytest.approx(row.delta.detectable)
+
+
+def test_a_group_column_resamples_groups_and_says_so(labels: np.ndarray) -> None:
+    """Issue 15 item 7: 600 rows from 30 customers are not 600 independent rows."""
+    customer = (np.arange(len(labels)) // 20).astype(str)
+    a, b = model(labels, 0.10, 1), model(labels, 0.14, 2)
+    a.slices["customer"] = customer
+    b.slices["customer"] = customer
+    flat = compare(a, b, metrics=["accuracy"], gates={})
+    grouped = compare(a, b, metrics=["accuracy"], gates={}, group_column="customer")
+    [f], [g] = flat.rows, grouped.rows
+    assert f.delta is not None and g.delta is not None and g.delta.n_groups == 30
+    assert f.delta.delta == g.delta.delta
+    assert any("grouped by 'customer' (30 groups)" in n for n in grouped.notes)
+    assert grouped.slices == []  # the group column is not a slice table
+    missing = compare(a, b, metrics=["accuracy"], gates={}, group_column="session")
+    assert any("'session' is not in the candidate's predictions" in n for n in missing.notes)
