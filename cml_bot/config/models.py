@@ -157,6 +157,13 @@ class EvaluateSection(_Strict):
         "commit retrained on the candidate's split instead, and the report says so.",
     )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the intervals.")
+    latency_rounds: int = Field(
+        7,
+        ge=0,
+        le=100,
+        description="Rounds in which the candidate and the baseline are timed together, "
+        "interleaved, in one worker process on the same rows (0: not timed, no latency ratio).",
+    )
     n_resamples: int = Field(
         2000, ge=100, le=100000, description="Bootstrap resamples where one is needed."
     )

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import math
+import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from cml_bot.core import Progress
+from cml_bot.core.git import GitInfo
+from cml_bot.ml import Baseline, Outcome, Timing, time_together, train_candidate
+from cml_bot.ml import evaluation as ev
 from cml_bot.stats import LatencyRatio, latency_ratio
+from tests.unit.model_payloads import project
+
+QUIET = Progress(quiet=True)
 
 
 def test_ratio_is_the_geometric_mean_of_round_ratios_with_a_log_t_interval() -> None:
@@ -61,3 +71,94 @@ def test_to_json_carries_the_ratio_interval_and_rounds() -> None:
     assert got["ci_low"] == pytest.approx(2.0) and got["ci_high"] == pytest.approx(2.0)
     assert got["rounds"] == 3 and got["noise"] is False
     assert isinstance(LatencyRatio(**{k: v for k, v in got.items() if k != "noise"}), LatencyRatio)
+
+
+# ---------------------------------------------------------------------- timing both together
+
+
+class FakeClock:
+    """A clock that advances only when a fake model "runs": relative speed known exactly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.calls: list[str] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def model(self, name: str, seconds: float, jitter: list[float]) -> ev.PredictFn:
+        def predict(frame: pd.DataFrame) -> tuple[np.ndarray, None]:
+            self.calls.append(name)
+            self.now += seconds * jitter[len(self.calls) % len(jitter)]
+            return np.zeros(len(frame)), None
+
+        return predict
+
+
+def frame(n: int = 5) -> pd.DataFrame:
+    return pd.DataFrame({"x": np.arange(n, dtype=float)})
+
+
+def test_rounds_interleave_after_a_warm_up_each_and_recover_a_known_ratio() -> None:
+    clock = FakeClock()
+    jitter = [1.0, 1.3, 0.8, 1.1, 0.9, 1.2, 1.05]  # the machine's state, shared by both
+    slow = clock.model("B", 0.002, jitter)  # the candidate, twice as slow by construction
+    fast = clock.model("A", 0.001, jitter)
+    cand, base = ev.timed_rounds([slow, fast], [frame(), frame()], 7, clock=clock)
+    assert clock.calls[:2] == ["B", "A"]  # one warm-up call each
+    per_round = [clock.calls[2 + 5 * k] for k in range(14)]
+    assert per_round == ["B", "A", "A", "B"] * 3 + ["B", "A"]  # interleaved, order alternating
+    assert len(cand) == len(base) == 7
+    got = latency_ratio(cand, base)
+    assert got.ci_low <= 2.0 <= got.ci_high
+    assert not got.noise
+
+
+def test_a_sleeping_model_twice_as_slow_is_told_apart_from_noise() -> None:
+    """Real sleeps (no speed target: only the ratio the construction fixes)."""
+
+    def sleeper(seconds: float) -> ev.PredictFn:
+        def predict(frame: pd.DataFrame) -> tuple[np.ndarray, None]:
+            time.sleep(seconds)
+            return np.zeros(len(frame)), None
+
+        return predict
+
+    cand, base = ev.timed_rounds([sleeper(0.004), sleeper(0.002)], [frame(), frame()], 7)
+    got = latency_ratio(cand, base)
+    assert got.ci_low > 1.0 and not got.noise
+    assert 1.3 < got.ratio < 2.5
+
+
+# ---------------------------------------------------------------------- the worker and the flow
+
+
+def _outcome(tmp_path: Path, estimator: str, name: str) -> Outcome:
+    cfg = project(tmp_path, estimator)
+    return train_candidate(
+        cfg, overrides={}, out_dir=tmp_path / name, tracker=None, git=GitInfo(), progress=QUIET
+    )
+
+
+def test_the_worker_times_both_models_together(tmp_path: Path) -> None:
+    cand = _outcome(tmp_path, "sklearn.ensemble.RandomForestClassifier", "cand")
+    base_outcome = _outcome(tmp_path, "sklearn.linear_model.LogisticRegression", "base")
+    cfg = project(tmp_path).model_copy(
+        update={"evaluate": project(tmp_path).evaluate.model_copy(update={"latency_rounds": 3})}
+    )
+    timing = time_together(cfg, cand, Baseline("base", base_outcome, ref="main"), QUIET)
+    assert timing.note is None and timing.ratio is not None
+    r = timing.ratio
+    assert r.rounds == 3 and r.rows == len(cand.dataset.evaluation)  # type: ignore[union-attr]
+    assert r.ratio > 0 and r.ci_low <= r.ratio <= r.ci_high
+    assert r.candidate_ms > 0 and r.baseline_ms > 0
+
+
+def test_a_model_cml_bot_does_not_load_gives_no_ratio_and_says_why(tmp_path: Path) -> None:
+    cand = _outcome(tmp_path, "sklearn.linear_model.LogisticRegression", "cand")
+    command = Outcome(role="baseline", out_dir=tmp_path, evaluation=cand.evaluation, params={})
+    command.kind = "command"
+    timing = time_together(project(tmp_path), cand, Baseline("base", command), QUIET)
+    assert timing.ratio is None
+    assert timing.note is not None and "training command" in timing.note
+    assert time_together(project(tmp_path), cand, Baseline("none", None), QUIET) == Timing()
