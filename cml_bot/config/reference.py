@@ -88,6 +88,7 @@ EXAMPLES: dict[str, str] = {
     "evaluate.slices": "[plan, region]",
     "evaluate.min_rows": "50",
     "evaluate.confidence": "0.9",
+    "evaluate.latency_rounds": "11",
     "evaluate.n_resamples": "5000",
     "gates": "{roc_auc: {min: 0.8, max_drop: 0.005}}",
     "gates.<metric>": "{min: 0.8, max_drop: 0.005}",
