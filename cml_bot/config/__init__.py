@@ -10,6 +10,7 @@
 May import: ``core``, pydantic, PyYAML. Pure apart from reading the file it is given.
 """
 
+from cml_bot.config.latency import LATENCY_GATE
 from cml_bot.config.loading import (
     apply_overrides,
     config_from_text,
@@ -27,6 +28,7 @@ from cml_bot.config.models import (
 from cml_bot.config.trusted import PRIVILEGED, with_trusted
 
 __all__ = [
+    "LATENCY_GATE",
     "PRIVILEGED",
     "CommandsSection",
     "Config",

@@ -25,6 +25,7 @@ from pydantic import (
 
 from cml_bot import DEFAULT_CONFIG_FILE
 from cml_bot.config.errors import _FieldError, _or, describe
+from cml_bot.config.latency import LATENCY_GATE, check_latency_gate
 from cml_bot.core import ConfigError
 from cml_bot.core import metrics as metrics
 
@@ -331,7 +332,9 @@ class Config(_Strict):
                     f"model.task is {task}: use one of {_or(metrics.DEFAULT_METRICS[task])}",
                 )
         for name in self.gates:
-            if name not in self.evaluate.metrics:
+            if name == LATENCY_GATE:
+                check_latency_gate(self.gates[name])
+            elif name not in self.evaluate.metrics:
                 hint = difflib.get_close_matches(name, self.evaluate.metrics, n=1, cutoff=0.5)
                 raise _FieldError(
                     ("gates", name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,14 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from cml_bot.core import Progress
+from cml_bot.compare import ModelIdentity, compare, regate, result_json
+from cml_bot.compare.gates import latency_gate
+from cml_bot.config import Config, Gate, parse_config
+from cml_bot.core import ConfigError, Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import Baseline, Outcome, Timing, time_together, train_candidate
 from cml_bot.ml import evaluation as ev
-from cml_bot.stats import LatencyRatio, latency_ratio
+from cml_bot.stats import LatencyRatio, PredictionSet, latency_ratio
 from tests.unit.model_payloads import project
 
 QUIET = Progress(quiet=True)
@@ -162,3 +166,99 @@ def test_a_model_cml_bot_does_not_load_gives_no_ratio_and_says_why(tmp_path: Pat
     assert timing.ratio is None
     assert timing.note is not None and "training command" in timing.note
     assert time_together(project(tmp_path), cand, Baseline("none", None), QUIET) == Timing()
+
+
+# ---------------------------------------------------------------------- the latency gate
+
+
+def ratio(lo: float, mid: float, hi: float, rounds: int = 7) -> LatencyRatio:
+    return LatencyRatio(mid, lo, hi, 0.95, rounds, 2.0, 1.0, 10)
+
+
+def config(gate: Mapping[str, object]) -> Config:
+    data = {
+        "model": {"name": "m", "task": "classification"},
+        "train": {"data": "x.csv", "target": "y"},
+        "gates": {"latency": gate},
+    }
+    return parse_config(data)
+
+
+def test_a_latency_gate_takes_a_ratio_ceiling() -> None:
+    assert config({"max": 1.5}).gates["latency"].max == 1.5
+    for bad in ({"max": 1.5, "max_drop": 0.1}, {"min": 0.5}, {"max": 0}):
+        with pytest.raises(ConfigError, match=r"gates\.latency"):
+            config(bad)
+
+
+@pytest.mark.parametrize(
+    ("interval", "status"),
+    [
+        ((1.1, 1.2, 1.4), "pass"),  # the whole interval under 1.5
+        ((1.6, 1.8, 2.0), "fail"),  # all of it above
+        ((1.3, 1.45, 1.7), "inconclusive"),  # straddles the ceiling
+        ((math.nan, 1.2, math.nan), "inconclusive"),  # one round: no interval
+    ],
+)
+def test_the_latency_gate_is_judged_on_the_interval(
+    interval: tuple[float, float, float], status: str
+) -> None:
+    (got,) = latency_gate(Gate(max=1.5), ratio(*interval))
+    assert got.status == status and got.metric == "latency" and got.rule == "max"
+    assert got.actual == pytest.approx(interval[1])
+
+
+def test_point_judging_and_no_ratio() -> None:
+    (point,) = latency_gate(Gate(max=1.5, judge="point"), ratio(1.3, 1.45, 1.7))
+    assert point.status == "pass"
+    (none,) = latency_gate(Gate(max=1.5), None, "the baseline is a training command's model")
+    assert none.status == "not evaluated" and "training command" in none.message
+    assert latency_gate(None, ratio(1, 1, 1)) == []
+
+
+def preds(pred: list[int]) -> PredictionSet:
+    y = np.array([0, 1] * 10)
+    return PredictionSet(np.arange(20), y, np.array(pred * 10), classes=[0, 1])
+
+
+@pytest.mark.parametrize(
+    ("interval", "verdict", "severity"),
+    [
+        ((1.6, 1.8, 2.0), "fail", "fail"),
+        ((1.3, 1.45, 1.7), "inconclusive", "fail"),
+        ((1.1, 1.2, 1.4), "pass", "fail"),
+        ((1.6, 1.8, 2.0), "pass", "warn"),
+    ],
+)
+def test_the_latency_gate_decides_the_verdict_and_lands_in_result_json(
+    interval: tuple[float, float, float], verdict: str, severity: str
+) -> None:
+    same = preds([0, 1])
+    gates = {"latency": Gate(max=1.5, severity=severity)}
+    cmp = compare(same, same, metrics=["accuracy"], gates=gates, latency=ratio(*interval))
+    assert cmp.verdict == verdict
+    assert [r.metric for r in cmp.rows] == ["accuracy"]
+    identity = ModelIdentity(role="candidate", kind="candidate")
+    out = result_json(cmp, identity, identity)
+    assert out["latency"]["ratio"] == pytest.approx(interval[1])
+    assert out["latency"]["ci_low"] == pytest.approx(interval[0])
+    assert out["latency"]["rounds"] == 7
+    assert out["latency_gates"][0]["status"] == (
+        "fail" if verdict == "fail" else cmp.gates[0].status
+    )
+    # judged again by other gates: the same ratio, the new ceiling
+    assert regate(cmp, {"latency": Gate(max=3.0)}).verdict == "pass"
+
+
+def test_without_a_ratio_the_latency_gate_is_not_evaluated_and_says_why() -> None:
+    same = preds([0, 1])
+    cmp = compare(
+        same,
+        same,
+        metrics=["accuracy"],
+        gates={"latency": Gate(max=1.5)},
+        latency_note="No latency ratio: the baseline is a training command's model.",
+    )
+    assert cmp.verdict == "pass"
+    (gate,) = cmp.latency_gates
+    assert gate.status == "not evaluated" and "training command" in gate.message
