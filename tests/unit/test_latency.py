@@ -262,3 +262,31 @@ def test_without_a_ratio_the_latency_gate_is_not_evaluated_and_says_why() -> Non
     assert cmp.verdict == "pass"
     (gate,) = cmp.latency_gates
     assert gate.status == "not evaluated" and "training command" in gate.message
+
+
+# ---------------------------------------------------------------------- the report
+
+
+def _section(cmp: object) -> str:
+    from datetime import datetime, timezone
+
+    from cml_bot.report.context import ReportContext
+    from cml_bot.report.sections import performance_section
+
+    side = ModelIdentity(role="candidate", kind="candidate", latency_median_ms=0.5)
+    ctx = ReportContext("m", side, side, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    return performance_section(ctx, cmp)  # type: ignore[arg-type]
+
+
+def test_the_report_gives_the_ratio_with_its_interval_and_says_when_it_is_noise() -> None:
+    same = preds([0, 1])
+    noise = compare(same, same, metrics=["accuracy"], gates={}, latency=ratio(0.9, 1.01, 1.1))
+    text = _section(noise)
+    assert "**×1.01** (95% CI ×0.90 to ×1.10; 7 interleaved rounds on 10 rows" in text
+    assert "noise, the interval includes 1" in text
+    assert "timed together" in text and "p95" not in text  # not the figures measured apart
+    slower = compare(same, same, metrics=["accuracy"], gates={}, latency=ratio(1.6, 1.8, 2.0))
+    assert "the candidate is slower per row" in _section(slower)
+    note = "No latency ratio: the baseline is a training command's model."
+    apart = compare(same, same, metrics=["accuracy"], gates={}, latency_note=note)
+    assert note in _section(apart).replace("\\", "") and "median (ms/row)" in _section(apart)
