@@ -163,6 +163,33 @@ def test_run_local_against_the_champion_reuses_its_predictions(project: Path) ->
     assert "re-scored" not in report
 
 
+def test_run_local_times_the_champion_and_the_candidate_together(project: Path) -> None:
+    """The same model against itself: one worker times both, interleaved; result.json carries
+    the ratio, its interval and the rounds, and `gates.latency` is judged on that interval."""
+    cfg = project / "cml-bot.yaml"
+    cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    cli("promote", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    edit(
+        cfg,
+        lambda d: (d["evaluate"].update(latency_rounds=5), d["gates"].update(latency={"max": 50})),
+    )
+    result = cli("run", "--local", "-c", str(cfg), "-q")
+    assert result.exit_code == 0, result.output
+    out = project / ".cml-bot" / "out"
+    data = json.loads((out / "result.json").read_text())
+    lat = data["latency"]
+    assert lat["rounds"] == 5 and len(lat["round_ratios"]) == 5 and lat["rows"] == 50
+    assert 0 < lat["ci_low"] <= lat["ratio"] <= lat["ci_high"]
+    assert lat["candidate_ms"] > 0 and lat["baseline_ms"] > 0
+    assert data["latency_note"] is None
+    (gate,) = data["latency_gates"]
+    assert gate["metric"] == "latency" and gate["rule"] == "max" and gate["threshold"] == 50
+    assert gate["status"] == "pass" and data["verdict"] == "pass"
+    report = (out / "report.md").read_text()
+    assert "Latency ratio candidate / baseline: **×" in report
+    assert "5 interleaved rounds on 50 rows in one process" in report
+
+
 def test_champion_is_rescored_when_the_evaluation_rows_change(project: Path) -> None:
     cfg = project / "cml-bot.yaml"
     cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
