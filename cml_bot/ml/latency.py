@@ -55,7 +55,7 @@ def time_together(cfg: Config, candidate: Outcome, base: Baseline, progress: Pro
     if why is None and dataset is None:
         why = "the candidate's evaluation rows are not known here"
     if why is not None:
-        return Timing(note=f"No latency ratio: {why}; latencies are shown as measured apart.")
+        return Timing(note=f"No latency ratio: {why}.")
     assert dataset is not None and candidate.model_dir and base.outcome.model_dir
     cand_features = list(candidate.features or dataset.features)
     base_features = list(base.outcome.features or cand_features)
