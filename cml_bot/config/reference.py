@@ -38,7 +38,11 @@ SECTIONS: dict[str, str] = {
     "evaluate": "Which rows the models are scored on, with which metrics, and how the intervals "
     "are computed.",
     "gates": "What fails the commit status. A mapping from a metric of `evaluate.metrics` to its "
-    "gate; a metric without a gate is reported but never fails anything.",
+    "gate; a metric without a gate is reported but never fails anything. The key `latency` "
+    "gates the latency ratio candidate / baseline (both timed together in one worker, "
+    "interleaved): `latency: {max: 1.5}` passes when the whole interval of the ratio is at or "
+    "under 1.5, fails when all of it is above, and is inconclusive in between; it takes only "
+    "`max`, `judge` and `severity`, and is not evaluated when a model cannot be timed.",
     "verdict": "The commit status when a gate's interval straddles its threshold (inconclusive).",
     "baseline": "What the candidate is compared with.",
     "registry": "Where runs, model versions and the champion alias are kept.",
@@ -91,14 +95,10 @@ EXAMPLES: dict[str, str] = {
     **{"evaluate.latency_rounds": "11", "evaluate.n_resamples": "5000"},
     "gates": "{roc_auc: {min: 0.8, max_drop: 0.005}}",
     "gates.<metric>": "{min: 0.8, max_drop: 0.005}",
-    "gates.<metric>.min": "0.8",
-    "gates.<metric>.max": "0.35",
-    "gates.<metric>.max_drop": "0.005",
-    "gates.<metric>.min_improvement": "0.01",
-    "gates.<metric>.judge": "point",
-    "gates.<metric>.severity": "warn",
-    "verdict": "{inconclusive: pending}",
-    "verdict.inconclusive": "pending",
+    **{"gates.<metric>.min": "0.8", "gates.<metric>.max": "0.35"},
+    **{"gates.<metric>.max_drop": "0.005", "gates.<metric>.min_improvement": "0.01"},
+    **{"gates.<metric>.judge": "point", "gates.<metric>.severity": "warn"},
+    **{"verdict": "{inconclusive: pending}", "verdict.inconclusive": "pending"},
     "gates.<metric>.require": "significant_improvement",
     "gates.<metric>.forbid": "significant_regression",
     "baseline": "base",
