@@ -190,6 +190,28 @@ def test_run_local_times_the_champion_and_the_candidate_together(project: Path) 
     assert "5 interleaved rounds on 50 rows in one process" in report
 
 
+def test_a_recorded_candidate_can_be_timed_with_the_baseline(project: Path) -> None:
+    """`/evaluate` and deploys score the candidate recorded for a commit: it brings its model
+    directory and rows, so it is timed together with the baseline like a fresh one."""
+    from cml_bot.config import load_config
+    from cml_bot.core import Progress
+    from cml_bot.ml import Baseline, recorded_candidate, time_together
+    from cml_bot.registry.tracking import Tracker, default_tracking_uri
+
+    cfg_path = project / "cml-bot.yaml"
+    assert cli("run", "--local", "-c", str(cfg_path), "-q", "--no-fail").exit_code == 0
+    cfg = load_config(cfg_path)
+    tracker = Tracker(default_tracking_uri(None, {}, project), "tumor-classifier", project)
+    quiet = Progress(quiet=True)
+    sha = git(project, "rev-parse", "HEAD")
+    first = recorded_candidate(cfg, tracker, sha, project / "r1", quiet)
+    again = recorded_candidate(cfg, tracker, sha, project / "r2", quiet)
+    assert first.model_dir is not None and (first.model_dir / "MLmodel").is_file()
+    assert first.dataset is not None
+    timing = time_together(cfg, first, Baseline("champion", again), quiet)
+    assert timing.note is None and timing.ratio is not None and timing.ratio.rounds == 7
+
+
 def test_champion_is_rescored_when_the_evaluation_rows_change(project: Path) -> None:
     cfg = project / "cml-bot.yaml"
     cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
