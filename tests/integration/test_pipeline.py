@@ -240,6 +240,8 @@ def test_no_champion_falls_back_to_the_base_commit(project: Path) -> None:
     assert data["baseline"]["kind"] == "base" and data["baseline"]["sha"] == base_sha
     assert data["baseline"]["params"]["n_estimators"] == 20
     assert data["candidate"]["params"]["n_estimators"] == 80
+    assert data["latency"]["rounds"] == 7  # the base commit's trained model, timed together
+    assert data["latency"]["ci_low"] <= data["latency"]["ratio"] <= data["latency"]["ci_high"]
     report = (out / "report.md").read_text()
     assert "No 'champion' model is registered yet" in report
     assert git(project, "worktree", "list").count("\n") == 0  # the worktree was removed
