@@ -156,8 +156,9 @@ def finish(
     now: datetime,
 ) -> FlowResult:
     """Compare, render, and write ``report.md`` and ``result.json``."""
+    timing = bl.time_together(cfg, candidate, base, progress)  # both models, one process
     with progress.step("comparing with paired statistics"):
-        comparison = _compare(cfg, candidate, base)
+        comparison = _compare(cfg, candidate, base, timing)
     own = regate(comparison, inputs.own_gates) if inputs.own_gates is not None else None
     cand_id, base_id = _identities(candidate, base, inputs)
     ctx = _report_context(cfg, base, inputs, cand_id, base_id, now)
@@ -209,7 +210,7 @@ def _rows_json(base: bl.Baseline) -> dict[str, Any] | None:
     return {**base.rows.to_json(), "fallback": base.fallback}
 
 
-def _compare(cfg: Config, candidate: Outcome, base: bl.Baseline) -> Comparison:
+def _compare(cfg: Config, candidate: Outcome, base: bl.Baseline, timing: bl.Timing) -> Comparison:
     """The comparison on the evaluation rows neither model was trained on."""
     excluded = base.rows.excluded if base.rows is not None else set()
     return compare(
@@ -224,6 +225,8 @@ def _compare(cfg: Config, candidate: Outcome, base: bl.Baseline) -> Comparison:
         inconclusive=cfg.verdict.inconclusive,
         group_column=cfg.evaluate.group_column,
         slice_regression=cfg.verdict.slice_regression,
+        latency=timing.ratio,
+        latency_note=timing.note,
     )
 
 

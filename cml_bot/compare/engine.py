@@ -50,6 +50,7 @@ from cml_bot.compare.gates import (
     RELATIVE_RULES,
     build_row,
     evaluate_gates,
+    latency_gate,
     row_status,
     verdict_of,
 )
@@ -69,9 +70,9 @@ from cml_bot.compare.results import (
 )
 from cml_bot.compare.slicestats import holm, slice_gates
 from cml_bot.compare.values import _align, _deltas, _value
-from cml_bot.config import Gate
+from cml_bot.config import LATENCY_GATE, Gate
 from cml_bot.core import metrics as metric_catalogue
-from cml_bot.stats import PredictionSet
+from cml_bot.stats import LatencyRatio, PredictionSet
 
 __all__ = [
     "MAX_CONFUSION_LABELS",
@@ -128,10 +129,13 @@ def compare(
     inconclusive: str = "fail",
     group_column: str | None = None,
     slice_regression: str = "warn",
+    latency: LatencyRatio | None = None,
+    latency_note: str | None = None,
 ) -> Comparison:
     """Compare the candidate with the baseline on their shared rows and apply the gates;
-    ``inconclusive`` is what an inconclusive verdict does to the status (`verdict.inconclusive`)."""
-    names = list(dict.fromkeys([*metrics, *gates]))
+    ``inconclusive`` is what an inconclusive verdict does to the status (`verdict.inconclusive`);
+    ``latency``: both models timed together (``latency_note``: why not), for `gates.latency`."""
+    names = list(dict.fromkeys([*metrics, *(g for g in gates if g != LATENCY_GATE)]))
     al = _align(candidate, baseline)
     c, b = al.candidate, al.baseline
     notes = list(al.notes)
@@ -165,11 +169,13 @@ def compare(
             "No baseline: relative gates (max_drop, min_improvement, require, forbid) were not "
             "evaluated."
         )
+    why = latency_note or ("no baseline" if b is None else "the models were not timed together")
+    lat_gates = latency_gate(gates.get(LATENCY_GATE), latency, why)
     return Comparison(
-        verdict=verdict_of(rows, b is not None, sliced),
+        verdict=verdict_of(rows, b is not None, [*sliced, *lat_gates]),
         rows=rows,
         failed_gates=[g for r in rows for g in r.gates if g.failed]
-        + [g for g in sliced if g.failed],
+        + [g for g in [*sliced, *lat_gates] if g.failed],
         notes=notes,
         slices=tables,
         confusion=confusion,
@@ -183,6 +189,9 @@ def compare(
         baseline_problem=al.problem,
         inconclusive_policy=inconclusive,
         slice_gates=sliced,
+        latency=latency,
+        latency_note=latency_note,
+        latency_gates=lat_gates,
     )
 
 
@@ -192,7 +201,9 @@ def regate(cmp: Comparison, gates: Mapping[str, Gate]) -> Comparison:
     What a pull request's own gates would have said, next to the default branch's (which decide
     the status). A gated metric the comparison has no row for is named in a note."""
     rows = [build_row(r.metric, r.candidate, r.delta, gates.get(r.metric)) for r in cmp.rows]
-    known = {r.metric for r in cmp.rows}
+    why = cmp.latency_note or "the models were not timed together"
+    lat_gates = latency_gate(gates.get(LATENCY_GATE), cmp.latency, why)
+    known = {r.metric for r in cmp.rows} | {LATENCY_GATE}
     missing = [m for m in gates if m not in known]
     notes = [*cmp.notes]
     if missing:
@@ -200,10 +211,11 @@ def regate(cmp: Comparison, gates: Mapping[str, Gate]) -> Comparison:
     return dataclasses.replace(
         cmp,
         rows=rows,
-        verdict=verdict_of(rows, cmp.baseline_present, cmp.slice_gates),
+        verdict=verdict_of(rows, cmp.baseline_present, [*cmp.slice_gates, *lat_gates]),
         failed_gates=[g for r in rows for g in r.gates if g.failed]
-        + [g for g in cmp.slice_gates if g.failed],
+        + [g for g in [*cmp.slice_gates, *lat_gates] if g.failed],
         notes=notes,
+        latency_gates=lat_gates,
     )
 
 

@@ -31,7 +31,7 @@ from cml_bot.compare.formatting import (
 from cml_bot.compare.results import GateResult, MetricRow, RowStatus, Rule, Verdict
 from cml_bot.config import Gate
 from cml_bot.core import metrics as metric_catalogue
-from cml_bot.stats import PairedDelta
+from cml_bot.stats import LatencyRatio, PairedDelta
 
 RELATIVE_RULES: tuple[Rule, ...] = ("max_drop", "min_improvement", "require", "forbid")
 _EPS = 1e-12
@@ -249,6 +249,40 @@ def evaluate_gates(
     return [dataclasses.replace(g, metric=metric, severity=gate.severity) for g in out]
 
 
+def latency_gate(gate: Gate | None, ratio: LatencyRatio | None, why: str = "") -> list[GateResult]:
+    """``gates.latency``: the ratio candidate / baseline against ``max``, judged on its interval
+    like ``max_drop`` (pass: the whole interval is at or under the ceiling; fail: all of it is
+    above; inconclusive in between or with no interval); ``judge: point`` uses the ratio alone.
+    Not evaluated without a ratio (no baseline, or a model cml-bot does not load: ``why``)."""
+    if gate is None or gate.max is None:
+        return []
+    bound = gate.max
+    label, shown = "latency ratio", f"{bound:g}x"
+
+    def result(ok: bool | None, msg: str, inconclusive: bool = False) -> list[GateResult]:
+        actual = ratio.ratio if ratio is not None else None
+        return [GateResult("latency", "max", bound, actual, ok, msg, inconclusive, gate.severity)]
+
+    if ratio is None:
+        return result(None, f"{label} max {shown} not evaluated: {why or 'no latency ratio'}")
+    at = f"{label} {ratio.ratio:.2f}x"
+    if gate.judge == "point":
+        ok = ratio.ratio <= bound + _EPS
+        return result(ok, f"{at} is {'at or under' if ok else 'above'} the maximum {shown}")
+    if not ratio.has_interval:
+        msg = (
+            f"{at} has no interval ({ratio.rounds} round), so the maximum {shown} cannot be judged"
+        )
+        return result(None, msg, inconclusive=True)
+    ci = f"({ratio.confidence:.0%} CI {ratio.ci_low:.2f}x to {ratio.ci_high:.2f}x)"
+    if ratio.ci_high <= bound + _EPS:
+        return result(True, f"{at} {ci}: the whole interval is at or under the maximum {shown}")
+    if ratio.ci_low > bound + _EPS:
+        return result(False, f"{at} {ci}: the whole interval is above the maximum {shown}")
+    msg = f"{at} {ci}: inconclusive, the interval straddles the maximum {shown}"
+    return result(None, msg, inconclusive=True)
+
+
 def row_status(gates: Sequence[GateResult]) -> RowStatus:
     if any(g.failed for g in gates):
         return "fail"
@@ -262,8 +296,8 @@ def verdict_of(
 ) -> Verdict:
     """fail: a gate failed; inconclusive: none failed but one cannot be decided on these rows;
     else pass (no-baseline without one). Gates of ``severity: warn`` never decide. ``extra``:
-    gates outside the metric rows (slice regressions)."""
-    gates = [g for row in rows for g in row.gates] + list(extra)
+    gates outside the metric rows (slice regressions, the latency gate)."""
+    gates = [*[g for row in rows for g in row.gates], *extra]
     if any(g.failed for g in gates):
         return "fail"
     if any(g.undecided for g in gates):

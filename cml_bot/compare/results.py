@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cml_bot.compare.formatting import scale_decimals
-from cml_bot.stats import PairedDelta
+from cml_bot.stats import LatencyRatio, PairedDelta
 
 Verdict = Literal["pass", "fail", "inconclusive", "no-baseline"]
 Rule = Literal["min", "max", "max_drop", "min_improvement", "require", "forbid"]
@@ -211,10 +211,14 @@ class Comparison:
     baseline_problem: str | None = None  # why a given baseline could not be compared
     inconclusive_policy: str = "fail"  # `verdict.inconclusive`: fail | pending | pass
     slice_gates: list[GateResult] = field(default_factory=list)  # `verdict.slice_regression`
+    latency: LatencyRatio | None = None  # both models timed together (None: not timed)
+    latency_note: str | None = None  # why there is no latency ratio
+    latency_gates: list[GateResult] = field(default_factory=list)  # `gates.latency`
 
     @property
     def gates(self) -> list[GateResult]:
-        return [g for row in self.rows for g in row.gates] + list(self.slice_gates)
+        rows = [g for row in self.rows for g in row.gates]
+        return [*rows, *self.slice_gates, *self.latency_gates]
 
     @property
     def evaluated_gates(self) -> list[GateResult]:
@@ -333,6 +337,9 @@ def result_json(
             "candidate": cmp.confusion.candidate,
             "baseline": cmp.confusion.baseline,
         },
+        "latency": None if cmp.latency is None else cmp.latency.to_json(),
+        "latency_note": cmp.latency_note,
+        "latency_gates": [g.to_json() for g in cmp.latency_gates],
         "baseline": baseline.to_json() if baseline is not None else None,
         "candidate": candidate.to_json(),
     }

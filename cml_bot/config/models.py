@@ -8,14 +8,10 @@ Pure: no environment, no adapters, no files.
 from __future__ import annotations
 
 import difflib
-import re
-import shlex
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -25,30 +21,25 @@ from pydantic import (
 
 from cml_bot import DEFAULT_CONFIG_FILE
 from cml_bot.config.errors import _FieldError, _or, describe
+from cml_bot.config.latency import LATENCY_GATE, check_latency_gate
+from cml_bot.config.sections import (
+    PERMISSION_ORDER,
+    CommandsSection,
+    DeploySection,
+    RegistrySection,
+    ReportSection,
+    VerdictSection,
+    _argv,
+    _Strict,
+)
 from cml_bot.core import ConfigError
 from cml_bot.core import metrics as metrics
 
-Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
-PERMISSION_ORDER: tuple[str, ...] = ("none", "read", "triage", "write", "maintain", "admin")
 DEFAULT_ESTIMATORS = {
     "classification": "sklearn.ensemble.RandomForestClassifier",
     "regression": "sklearn.ensemble.RandomForestRegressor",
 }
 _NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _argv(value: object) -> object:
-    """A command given as one string is split like a shell line (never run through a shell)."""
-    if isinstance(value, str):
-        try:
-            return shlex.split(value)
-        except ValueError as exc:
-            raise ValueError(f"cannot split the command line: {exc}") from None
-    return value
 
 
 class ModelSection(_Strict):
@@ -169,6 +160,13 @@ class EvaluateSection(_Strict):
         "commit retrained on the candidate's split instead, and the report says so.",
     )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the intervals.")
+    latency_rounds: int = Field(
+        7,
+        ge=0,
+        le=100,
+        description="Rounds in which the candidate and the baseline are timed together, "
+        "interleaved, in one worker process on the same rows (0: not timed, no latency ratio).",
+    )
     n_resamples: int = Field(
         2000, ge=100, le=100000, description="Bootstrap resamples where one is needed."
     )
@@ -215,91 +213,6 @@ class Gate(_Strict):
         return self
 
 
-class RegistrySection(_Strict):
-    backend: Literal["auto", "mlflow", "github"] = Field(
-        "auto",
-        description="auto: mlflow when a tracking URI is set, github inside Actions, else "
-        "the local SQLite store.",
-    )
-    tracking_uri: str | None = Field(
-        None,
-        description="MLflow tracking URI; default "
-        "MLFLOW_TRACKING_URI, else sqlite:///.cml-bot/mlflow.db.",
-    )
-    authors: list[str] = Field(
-        default_factory=lambda: ["github-actions[bot]"],
-        min_length=1,
-        description="GitHub registry: the accounts whose releases and assets count as model "
-        "versions and champion steps (the login of the token that registers: "
-        "`github-actions[bot]` for GITHUB_TOKEN, `<app-slug>[bot]` for a GitHub App). "
-        "Releases or assets by anyone else are ignored and reported.",
-    )
-
-    @field_validator("authors")
-    @classmethod
-    def _logins(cls, value: list[str]) -> list[str]:
-        for login in value:
-            if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", login):
-                raise ValueError(
-                    f"{login!r} is not a GitHub login; write the account name, e.g. "
-                    "github-actions[bot] or my-app[bot]"
-                )
-        return value
-
-
-class DeploySection(_Strict):
-    alias: str = Field(
-        "champion",
-        pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,62}$",
-        description="The registry alias that marks the deployed model.",
-    )
-    environment: str = Field("production", description="GitHub Deployment environment.")
-    command: list[str] | None = Field(
-        None,
-        description="Deploy hook (argument list); gets "
-        "MODEL_URI, MODEL_VERSION and MODEL_NAME in its environment.",
-    )
-    timeout: int = Field(600, gt=0, description="Seconds before the deploy hook is stopped.")
-
-    _split_command = field_validator("command", mode="before")(_argv)
-
-
-class VerdictSection(_Strict):
-    slice_regression: Literal["ignore", "warn", "fail"] = Field(
-        "warn",
-        description="A metric that regresses significantly in one slice (after Holm's "
-        "correction over every slice x metric): `fail` fails the PR even when the overall "
-        "number improves; `warn` shows it; `ignore`.",
-    )
-    inconclusive: Literal["fail", "pending", "pass"] = Field(
-        "fail",
-        description="The commit status when a gate is inconclusive (the interval straddles "
-        "its threshold: more rows are needed to tell). `fail` (safe): failure; `pending`: "
-        "pending, so a required check blocks the merge without calling it a failure; `pass`: "
-        "success, with the inconclusive gate named in the description.",
-    )
-
-
-class CommandSpec(_Strict):
-    permission: Permission = Field("write", description="Least repository permission needed.")
-    params: list[str] = Field(
-        default_factory=list, description="Parameter keys `/retrain` may override."
-    )
-
-
-class CommandsSection(_Strict):
-    retrain: CommandSpec = CommandSpec(permission="write")
-    evaluate: CommandSpec = CommandSpec(permission="write")
-    deploy: CommandSpec = CommandSpec(permission="maintain")
-    rollback: CommandSpec = CommandSpec(permission="maintain")
-    help: CommandSpec = CommandSpec(permission="none")
-
-
-class ReportSection(_Strict):
-    template: str | None = Field(None, description="Your own Jinja2 report template (path).")
-    max_chars: int = Field(65000, ge=2000, le=65000, description="Size budget of the comment.")
-
-
 class Config(_Strict):
     model: ModelSection
     train: TrainSection
@@ -342,7 +255,9 @@ class Config(_Strict):
                     f"model.task is {task}: use one of {_or(metrics.DEFAULT_METRICS[task])}",
                 )
         for name in self.gates:
-            if name not in self.evaluate.metrics:
+            if name == LATENCY_GATE:
+                check_latency_gate(self.gates[name])
+            elif name not in self.evaluate.metrics:
                 hint = difflib.get_close_matches(name, self.evaluate.metrics, n=1, cutoff=0.5)
                 raise _FieldError(
                     ("gates", name),

@@ -36,7 +36,11 @@ SECTIONS: dict[str, str] = {
     "train": "How the model is trained: the built-in scikit-learn trainer (`data`, `target`, "
     "`estimator`, `params`) or your own command (`command`, see docs/training-contract.md).",
     "evaluate": "Which rows the models are scored on, with which metrics and intervals.",
-    "gates": "What fails the commit status: per metric of `evaluate.metrics`, its gate.",
+    "gates": "What fails the commit status: per metric of `evaluate.metrics`, its gate. The key "
+    "`latency` gates the latency ratio candidate / baseline (both timed together, interleaved): "
+    "`latency: {max: 1.5}` passes when the whole interval of the ratio is at or under 1.5, fails "
+    "when all of it is above, is inconclusive in between; it takes only `max`, `judge` and "
+    "`severity`, and is not evaluated when a model cannot be timed.",
     "verdict": "What inconclusive gates and regressions within a slice do to the status.",
     "baseline": "What the candidate is compared with.",
     "registry": "Where runs, model versions and the champion alias are kept.",
@@ -87,18 +91,14 @@ EXAMPLES: dict[str, str] = {
     "evaluate.group_column": "customer_id",
     "evaluate.min_rows": "50",
     "evaluate.confidence": "0.9",
-    "evaluate.n_resamples": "5000",
+    **{"evaluate.latency_rounds": "11", "evaluate.n_resamples": "5000"},
     "gates": "{roc_auc: {min: 0.8, max_drop: 0.005}}",
     "gates.<metric>": "{min: 0.8, max_drop: 0.005}",
-    "gates.<metric>.min": "0.8",
-    "gates.<metric>.max": "0.35",
-    "gates.<metric>.max_drop": "0.005",
-    "gates.<metric>.min_improvement": "0.01",
-    "gates.<metric>.judge": "point",
-    "gates.<metric>.severity": "warn",
-    "verdict": "{inconclusive: pending, slice_regression: fail}",
-    "verdict.inconclusive": "pending",
-    "verdict.slice_regression": "fail",
+    **{"gates.<metric>.min": "0.8", "gates.<metric>.max": "0.35"},
+    **{"gates.<metric>.max_drop": "0.005", "gates.<metric>.min_improvement": "0.01"},
+    **{"gates.<metric>.judge": "point", "gates.<metric>.severity": "warn"},
+    **{"verdict": "{inconclusive: pending, slice_regression: fail}"},
+    **{"verdict.inconclusive": "pending", "verdict.slice_regression": "fail"},
     "gates.<metric>.require": "significant_improvement",
     "gates.<metric>.forbid": "significant_regression",
     "baseline": "base",

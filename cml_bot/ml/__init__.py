@@ -12,6 +12,7 @@ May import: ``core``, ``config``, ``stats``, ``registry``; scikit-learn and pand
 
 from cml_bot.ml.baseline import Baseline, default_base_ref, resolve, worktree
 from cml_bot.ml.data import SKLEARN_DATASETS, load_dataset, load_frame
+from cml_bot.ml.latency import Timing, time_together
 from cml_bot.ml.overlap import kept
 from cml_bot.ml.pipeline import (
     Outcome,
@@ -30,6 +31,7 @@ __all__ = [
     "SKLEARN_DATASETS",
     "Baseline",
     "Outcome",
+    "Timing",
     "default_base_ref",
     "kept",
     "load_dataset",
@@ -42,6 +44,7 @@ __all__ = [
     "run_command",
     "run_tags",
     "score_registered",
+    "time_together",
     "train_candidate",
     "typed_params",
     "worktree",

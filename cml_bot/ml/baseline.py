@@ -271,6 +271,7 @@ def _champion_outcome(
         source=f"champion v{version.version}",
         features=list(record.features) if record else [],
         estimator=record.estimator if record else None,
+        model_dir=fetched[0],
     )
     outcome.git = gitinfo.GitInfo(sha=version.sha, pr=version.pr)
     outcome.data_summary = {"evaluation": version.data} if version.data else {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,30 @@ def measure_latency(
         times.append((time.perf_counter() - start) * 1000)
     arr = np.asarray(times)
     return float(np.median(arr)), float(np.percentile(arr, 95))
+
+
+def timed_rounds(
+    predict_fns: Sequence[PredictFn],
+    frames: Sequence[pd.DataFrame],
+    rounds: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[list[float]]:
+    """Each model's median milliseconds per row in each of ``rounds`` interleaved rounds, on the
+    same rows: one warm-up call each, then every round scores every row singly with each model
+    in turn, the order reversed every other round (A B, B A, ...) so neither always goes first."""
+    for fn, frame in zip(predict_fns, frames, strict=True):
+        fn(frame.iloc[:1])  # warm-up
+    out: list[list[float]] = [[] for _ in predict_fns]
+    order = list(range(len(predict_fns)))
+    for r in range(rounds):
+        for i in order if r % 2 == 0 else order[::-1]:
+            times = []
+            for k in range(len(frames[i])):
+                start = clock()
+                predict_fns[i](frames[i].iloc[k : k + 1])
+                times.append((clock() - start) * 1000)
+            out[i].append(float(np.median(times)))
+    return out
 
 
 def dir_size(path: Path) -> int:

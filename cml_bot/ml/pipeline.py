@@ -38,6 +38,7 @@ class Outcome:
     features: list[str] = field(default_factory=list)  # the model's input columns
     estimator: str | None = None  # the built-in trainer's estimator class
     dataset: Dataset | None = field(default=None, repr=False)  # not written: the rows it used
+    model_dir: Path | None = None  # not written: the local MLflow model directory, if any
 
     def to_json(self) -> dict[str, Any]:
         e = self.evaluation
@@ -172,6 +173,7 @@ def train_candidate(
         features=list(dataset.features) if dataset else [],
         estimator=cfg.estimator if trained.kind == "sklearn" else None,
         dataset=dataset,
+        model_dir=trained.model_dir,
     )
     if tracker is not None:
         with progress.step(f"logging the run to {tracker.experiment_name}"):

@@ -130,7 +130,11 @@ def recorded_candidate(
         sha=sha,
         kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
     )
-    evaluation = score_registered(cfg, version, tracker, out / "candidate", progress)
+    dataset = load_dataset(cfg) if cfg.train.data is not None or cfg.evaluate.data else None
+    fetched = fetch_registered(cfg, version, tracker, out / "candidate", progress)
+    evaluation = score_registered(
+        cfg, version, tracker, out / "candidate", progress, dataset=dataset, fetched=fetched
+    )
     prefix = TAG_PREFIX + "param."
     params = typed_params({k[len(prefix) :]: v for k, v in tags.items() if k.startswith(prefix)})
     return Outcome(
@@ -142,4 +146,6 @@ def recorded_candidate(
         kind=version.kind,
         git=GitInfo(sha=sha),
         source=f"run {run.run_id[:8]}",
+        dataset=dataset,  # the rows, and the model directory, to time it with the baseline
+        model_dir=fetched[0],
     )

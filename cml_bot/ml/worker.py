@@ -1,9 +1,10 @@
-"""The worker process: ``python -m cml_bot.ml.worker fit|score JOB.json``.
+"""The worker process: ``python -m cml_bot.ml.worker fit|score|time JOB.json``.
 
 It runs what must not run where the secrets are (:mod:`cml_bot.ml.isolation` starts it with no
 token and no credential): the estimator class a pull request's config names, and the loading of
-a registered model. It reads the job folder :mod:`~cml_bot.ml.isolation` wrote and answers in
-it: ``result.json``, the predictions, and ``error.json`` for an error the user can fix (the same
+a registered model (``time``: two of them, timed together). It reads the job folder
+:mod:`~cml_bot.ml.isolation` wrote and answers in it: ``result.json``, the predictions, and
+``error.json`` for an error the user can fix (the same
 :class:`~cml_bot.core.CmlBotError` messages as in-process). Any other failure is a traceback on
 stderr and a non-zero exit code.
 """
@@ -165,12 +166,30 @@ def score(job: dict[str, Any], folder: Path) -> dict[str, Any]:
     return _measure(folder, predict_fn, frame, [])
 
 
-JOBS = {"fit": fit, "score": score}
+def time_pair(job: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Load the candidate's and the baseline's scikit-learn models (skops, the same fixed
+    allow-list as ``score``) and time them in interleaved rounds on the same rows."""
+    import pandas as pd
+
+    from cml_bot.ml.loading import load_sklearn
+
+    frame = pd.read_pickle(folder / EVAL_FRAME)  # noqa: S301  (written by cml-bot, see fit)
+    rows = frame.head(int(job["rows"]))
+    sides = [job["candidate"], job["baseline"]]
+    fns = [
+        ev.sklearn_predict_fn(load_sklearn(Path(s["model_dir"]), str(s["label"]))) for s in sides
+    ]
+    frames = [rows[list(s["features"])] for s in sides]
+    cand, base = ev.timed_rounds(fns, frames, int(job["rounds"]))
+    return {"candidate_ms": cand, "baseline_ms": base, "rows": len(rows)}
+
+
+JOBS = {"fit": fit, "score": score, "time": time_pair}
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in JOBS:
-        print("usage: python -m cml_bot.ml.worker fit|score JOB.json", file=sys.stderr)
+        print("usage: python -m cml_bot.ml.worker fit|score|time JOB.json", file=sys.stderr)
         return 2
     job_file = Path(argv[1])
     folder = job_file.parent

@@ -198,7 +198,7 @@ def _sections(cmp: Comparison, ctx: ReportContext) -> _Sections:
         chart=mermaid_chart(cmp),
         params=params_section(ctx),
         data=data_section(ctx),
-        performance=performance_section(ctx),
+        performance=performance_section(ctx, cmp),
         links=links_section(ctx),
         commands=commands_section(ctx),
     )

@@ -253,26 +253,40 @@ def params_section(ctx: ReportContext) -> str:
     return _table(["parameter", "baseline", "candidate"], rows) + builtin
 
 
-def performance_section(ctx: ReportContext) -> str:
+def performance_section(ctx: ReportContext, cmp: Comparison | None = None) -> str:
+    """Model size and latency. With both models timed together (``cmp.latency``) the latency
+    row is theirs and the ratio line says whether it is noise; otherwise the latencies each
+    model's scoring measured apart, and why there is no ratio."""
     b, c = ctx.baseline, ctx.candidate
+    lat = cmp.latency if cmp is not None else None
     specs: list[tuple[str, Any, Any, Any]] = [
         ("model size", b.model_size_bytes if b else None, c.model_size_bytes, _bytes),
-        (
-            "prediction latency, median (ms/row)",
-            b.latency_median_ms if b else None,
-            c.latency_median_ms,
-            fmt_value,
-        ),
-        (
-            "prediction latency, p95 (ms/row)",
-            b.latency_p95_ms if b else None,
-            c.latency_p95_ms,
-            fmt_value,
-        ),
     ]
+    if lat is not None:
+        specs.append(
+            ("prediction latency, timed together (ms/row)", lat.baseline_ms, lat.candidate_ms, None)
+        )
+    else:
+        specs += [
+            (
+                "prediction latency, median (ms/row)",
+                b.latency_median_ms if b else None,
+                c.latency_median_ms,
+                fmt_value,
+            ),
+            (
+                "prediction latency, p95 (ms/row)",
+                b.latency_p95_ms if b else None,
+                c.latency_p95_ms,
+                fmt_value,
+            ),
+        ]
     rows = []
     for name, before, after, fmt in specs:
         if before is None and after is None:
+            continue
+        if fmt is None:  # timed together: the ratio with its interval
+            rows.append([name, fmt_value(before), fmt_value(after), _ratio_cell(lat)])
             continue
         if before is not None and after is not None:
             diff = (
@@ -286,7 +300,36 @@ def performance_section(ctx: ReportContext) -> str:
         else:
             delta = "n/a"
         rows.append([name, fmt(before), fmt(after), delta])
-    return _table(["", "baseline", "candidate", "Δ"], rows) if rows else ""
+    table = _table(["", "baseline", "candidate", "Δ"], rows) if rows else ""
+    note = cmp.latency_note if cmp is not None else None
+    line = _latency_line(lat) if lat is not None else md_escape(note or "", 300)
+    return "\n\n".join(p for p in (table, line) if p)
+
+
+def _ratio_cell(lat: Any) -> str:
+    if not lat.has_interval:
+        return f"×{lat.ratio:.2f}"
+    return f"×{lat.ratio:.2f} ({lat.confidence:.0%} CI ×{lat.ci_low:.2f} to ×{lat.ci_high:.2f})"
+
+
+def _latency_line(lat: Any) -> str:
+    """The latency ratio candidate / baseline, and whether it is noise."""
+    ci = (
+        f"{lat.confidence:.0%} CI ×{lat.ci_low:.2f} to ×{lat.ci_high:.2f}"
+        if lat.has_interval
+        else "no interval"
+    )
+    rounds = _plural(lat.rounds, "interleaved round")
+    how = f"{ci}; {rounds} on {_plural(lat.rows, 'row')} in one process"
+    if not lat.has_interval:
+        verdict = "one round cannot be told from noise"
+    elif lat.noise:
+        verdict = "noise, the interval includes 1"
+    elif lat.ci_low > 1:
+        verdict = "the candidate is slower per row (the whole interval is above 1)"
+    else:
+        verdict = "the candidate is faster per row (the whole interval is below 1)"
+    return f"Latency ratio candidate / baseline: **×{lat.ratio:.2f}** ({how}): {verdict}."
 
 
 def links_section(ctx: ReportContext) -> str:

@@ -163,6 +163,55 @@ def test_run_local_against_the_champion_reuses_its_predictions(project: Path) ->
     assert "re-scored" not in report
 
 
+def test_run_local_times_the_champion_and_the_candidate_together(project: Path) -> None:
+    """The same model against itself: one worker times both, interleaved; result.json carries
+    the ratio, its interval and the rounds, and `gates.latency` is judged on that interval."""
+    cfg = project / "cml-bot.yaml"
+    cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    cli("promote", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    edit(
+        cfg,
+        lambda d: (d["evaluate"].update(latency_rounds=5), d["gates"].update(latency={"max": 50})),
+    )
+    result = cli("run", "--local", "-c", str(cfg), "-q")
+    assert result.exit_code == 0, result.output
+    out = project / ".cml-bot" / "out"
+    data = json.loads((out / "result.json").read_text())
+    lat = data["latency"]
+    assert lat["rounds"] == 5 and len(lat["round_ratios"]) == 5 and lat["rows"] == 50
+    assert 0 < lat["ci_low"] <= lat["ratio"] <= lat["ci_high"]
+    assert lat["candidate_ms"] > 0 and lat["baseline_ms"] > 0
+    assert data["latency_note"] is None
+    (gate,) = data["latency_gates"]
+    assert gate["metric"] == "latency" and gate["rule"] == "max" and gate["threshold"] == 50
+    assert gate["status"] == "pass" and data["verdict"] == "pass"
+    report = (out / "report.md").read_text()
+    assert "Latency ratio candidate / baseline: **×" in report
+    assert "5 interleaved rounds on 50 rows in one process" in report
+
+
+def test_a_recorded_candidate_can_be_timed_with_the_baseline(project: Path) -> None:
+    """`/evaluate` and deploys score the candidate recorded for a commit: it brings its model
+    directory and rows, so it is timed together with the baseline like a fresh one."""
+    from cml_bot.config import load_config
+    from cml_bot.core import Progress
+    from cml_bot.ml import Baseline, recorded_candidate, time_together
+    from cml_bot.registry.tracking import Tracker, default_tracking_uri
+
+    cfg_path = project / "cml-bot.yaml"
+    assert cli("run", "--local", "-c", str(cfg_path), "-q", "--no-fail").exit_code == 0
+    cfg = load_config(cfg_path)
+    tracker = Tracker(default_tracking_uri(None, {}, project), "tumor-classifier", project)
+    quiet = Progress(quiet=True)
+    sha = git(project, "rev-parse", "HEAD")
+    first = recorded_candidate(cfg, tracker, sha, project / "r1", quiet)
+    again = recorded_candidate(cfg, tracker, sha, project / "r2", quiet)
+    assert first.model_dir is not None and (first.model_dir / "MLmodel").is_file()
+    assert first.dataset is not None
+    timing = time_together(cfg, first, Baseline("champion", again), quiet)
+    assert timing.note is None and timing.ratio is not None and timing.ratio.rounds == 7
+
+
 def test_champion_is_rescored_when_the_evaluation_rows_change(project: Path) -> None:
     cfg = project / "cml-bot.yaml"
     cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
@@ -191,6 +240,8 @@ def test_no_champion_falls_back_to_the_base_commit(project: Path) -> None:
     assert data["baseline"]["kind"] == "base" and data["baseline"]["sha"] == base_sha
     assert data["baseline"]["params"]["n_estimators"] == 20
     assert data["candidate"]["params"]["n_estimators"] == 80
+    assert data["latency"]["rounds"] == 7  # the base commit's trained model, timed together
+    assert data["latency"]["ci_low"] <= data["latency"]["ratio"] <= data["latency"]["ci_high"]
     report = (out / "report.md").read_text()
     assert "No 'champion' model is registered yet" in report
     assert git(project, "worktree", "list").count("\n") == 0  # the worktree was removed

@@ -18,7 +18,7 @@ from cml_bot.bot.commands import (
     retrain_overrides,
 )
 from cml_bot.bot.comment_line import MAX_LINE, first_line
-from cml_bot.config.models import CommandSpec, CommandsSection
+from cml_bot.config.sections import CommandSpec, CommandsSection
 
 # body -> (verb, args) of the command it must run
 ACCEPTED: list[tuple[str, str, dict[str, str]]] = [
