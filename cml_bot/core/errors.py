@@ -6,7 +6,8 @@ Exit codes (documented in the README):
 code  meaning
 ====  =======================================================
 0     success (or nothing to do)
-1     the model failed a gate (``--no-fail`` turns this into 0)
+1     the model failed a gate, or one is inconclusive under ``verdict.inconclusive: fail``
+      (``--no-fail`` turns this into 0)
 2     bad configuration or bad command-line usage
 3     bad data, a failed training or evaluation
 4     an external service failed (GitHub, MLflow) after retries
