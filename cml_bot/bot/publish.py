@@ -10,14 +10,6 @@ from typing import Any
 from cml_bot.bot import runner as actions
 from cml_bot.report import report_marker
 
-# The states a verdict can set (an inconclusive one per `verdict.inconclusive`).
-STATUS_STATES = {
-    "pass": "success",
-    "no-baseline": "success",
-    "fail": "failure",
-    "inconclusive": "failure",
-}
-
 
 @dataclass(frozen=True)
 class Published:

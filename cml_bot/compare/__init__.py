@@ -7,6 +7,7 @@ May import: ``core``, ``config``, ``stats``, numpy. Pure.
 from cml_bot.compare.engine import compare, regate
 from cml_bot.compare.formatting import fmt_ci, fmt_signed, fmt_threshold, fmt_value, scale_decimals
 from cml_bot.compare.results import (
+    STATUS_STATES,
     Comparison,
     ConfusionMatrices,
     GateResult,
@@ -17,6 +18,7 @@ from cml_bot.compare.results import (
 )
 
 __all__ = [
+    "STATUS_STATES",
     "Comparison",
     "ConfusionMatrices",
     "GateResult",

@@ -23,8 +23,14 @@ Rule = Literal["min", "max", "max_drop", "min_improvement", "require", "forbid"]
 RowStatus = Literal["pass", "fail", "inconclusive", "none"]
 Outcome = Literal["pass", "fail", "inconclusive", "not evaluated"]
 Severity = Literal["fail", "warn"]
-# The commit status of each verdict; an inconclusive one follows `verdict.inconclusive`.
-STATUS_STATES: dict[str, str] = {"pass": "success", "no-baseline": "success", "fail": "failure"}
+# The commit status of each verdict; an inconclusive one follows `verdict.inconclusive`
+# (INCONCLUSIVE_STATES; "failure" is the default policy's).
+STATUS_STATES: dict[str, str] = {
+    "pass": "success",
+    "no-baseline": "success",
+    "fail": "failure",
+    "inconclusive": "failure",
+}
 INCONCLUSIVE_STATES: dict[str, str] = {"fail": "failure", "pending": "pending", "pass": "success"}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cml_bot.bot.publish import STATUS_STATES, fork_status
+from cml_bot.bot.publish import fork_status
+from cml_bot.compare import STATUS_STATES
 from cml_bot.github import STATUS_DESCRIPTION_MAX
 
 
