@@ -26,23 +26,7 @@ if TYPE_CHECKING:  # cml_bot.app.local loads pydantic, which `cml-bot plan` must
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# The help of the options whose declaration would not fit on one line with it.
-HELP = {
-    "version": "Registered version to score (default: the champion alias).",
-    "run-id": "MLflow run whose model to register (default: the last `cml-bot train` in --out).",
-    "base": "Git ref to retrain as the baseline when there is no champion (or with "
-    "--baseline base). Default: the merge base with the default branch.",
-    "event-name": "The event (pull_request, issue_comment, push, ...). Env: GITHUB_EVENT_NAME.",
-    "to": "Version to roll back to (default: the one before the current champion).",
-    "data": "Training data: a CSV or Parquet file, or a dataset bundled with scikit-learn.",
-    "metric": "A scikit-learn scorer name. Repeatable; default by task.",
-    "action-ref": "The cml-bot action the workflows use; pin it to a full commit SHA you "
-    "reviewed. Default: cml-bot/cml-bot@v<this version> (marked NOT PINNED in the files).",
-    "default-branch": "Branch whose pushes deploy (default: origin's HEAD, else main).",
-    "token-env": "Environment variable holding a GitHub token to check against GITHUB_API_URL.",
-    "repository": "Repository to check the token against (default: GITHUB_REPOSITORY, else "
-    "origin).",
-}
+HELP = summaries.OPTION_HELP
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -197,9 +181,15 @@ def promote(st: Settings, run_id: str | None) -> None:
     help="Override the config's `baseline`.",
 )
 @click.option("--no-fail", is_flag=True, help="Exit 0 even when a gate fails (report only).")
+@click.option("--screen", is_flag=True, help=HELP["screen"])
 @quiet_option
 def run(
-    st: Settings, local: bool, base_ref: str | None, baseline_mode: str | None, no_fail: bool
+    st: Settings,
+    local: bool,
+    base_ref: str | None,
+    baseline_mode: str | None,
+    no_fail: bool,
+    screen: bool,
 ) -> None:
     """Run the pull-request flow: train, compare with the baseline, report, gate.
 
@@ -208,6 +198,9 @@ def run(
     """
     from cml_bot.app import local as app
 
+    if screen:
+        github_events.screen_action(st)
+        return
     if not local:
         flow = github_events.run_in_actions(st).flow
         if flow is not None:

@@ -79,6 +79,34 @@ def run_action(settings: Settings) -> ActionResult:
     return result
 
 
+def screen_action(settings: Settings) -> ActionResult:
+    """`cml-bot screen`: what `run` would do, stopped before anything that needs the ML stack.
+
+    The action runs it with only cml-bot's light dependencies installed: an ignored event and a
+    command that is answered, refused or superseded finish here (the step output ``proceed`` is
+    "false"); a pull request, a merge and a command that must run set ``proceed`` to "true" and
+    the action installs scikit-learn and MLflow, then runs `cml-bot run`."""
+    from cml_bot.app.slash_commands import handle_command
+    from cml_bot.bot import events as events
+    from cml_bot.bot import runner as actions
+
+    env = settings.env
+    runner = Runner.from_env(env)
+    for secret in runner.secrets:
+        actions.add_mask(secret, env)
+    decision = events.decide(runner.event_name, actions.read_event(env))
+    if decision.action == "command":
+        with scrubbed(runner.secrets):
+            return handle_command(settings, runner, decision, screen_only=True)
+    proceed = decision.action in ("evaluate", "deploy")
+    outputs = {"proceed": "true" if proceed else "false"}
+    if not proceed:
+        settings.progress.say(f"cml-bot: {decision.action}: {decision.reason}")
+        outputs["verdict"] = "skipped" if decision.action == "ignore" else "not-handled"
+    actions.set_outputs(outputs, env)
+    return ActionResult(decision=decision, outputs=outputs)
+
+
 def _evaluate_pr(settings: Settings, runner: Runner, decision: Decision) -> ActionResult:
     """A pull request's head: the flow, the job summary, then the comment and the status."""
     from cml_bot.app.local import DEFAULT_OUT, load

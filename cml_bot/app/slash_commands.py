@@ -64,9 +64,11 @@ def _fetch_env(token: str | None) -> dict[str, str] | None:
     }
 
 
-def handle_command(settings: Settings, runner: Runner, decision: Decision) -> ActionResult:
+def handle_command(
+    settings: Settings, runner: Runner, decision: Decision, *, screen_only: bool = False
+) -> ActionResult:
     """A command decision: reply to one that cannot run (unknown verb, bad arguments), else run
-    it with :class:`CommandRunner`."""
+    it with :class:`CommandRunner` (``screen_only``: only screen it, see `cml-bot screen`)."""
     from cml_bot.bot import commands as commands
     from cml_bot.bot import runner as actions
 
@@ -78,11 +80,14 @@ def handle_command(settings: Settings, runner: Runner, decision: Decision) -> Ac
         )
     if decision.command is None or decision.problem:  # unknown verb, bad arguments: run nothing
         result = ActionResult(decision=decision, outputs={"verdict": "skipped"})
+        if screen_only:
+            result.outputs["proceed"] = "false"
         gh.reply(_pr(decision), decision.problem or "That command was not understood.")
         actions.set_outputs(result.outputs, settings.env)
         return result
     parsed = commands.ParsedCommand(verb=decision.command, args=dict(decision.args), raw="")
-    return CommandRunner(settings, runner, decision, gh).run(parsed)
+    command_runner = CommandRunner(settings, runner, decision, gh)
+    return command_runner.screen(parsed) if screen_only else command_runner.run(parsed)
 
 
 def _pr(decision: Decision) -> int:
@@ -133,6 +138,26 @@ class CommandRunner:
         if handled.error is not None:
             raise handled.error
         return result
+
+    def screen(self, parsed: ParsedCommand) -> ActionResult:
+        """:func:`cml_bot.bot.slash.screen` only: answer ``/help``, refuse, or find a later
+        command, with no ML stack installed. ``proceed`` is "true" when the command must run
+        (then `cml-bot run` screens it again and runs it)."""
+        from cml_bot.bot import runner as actions
+        from cml_bot.bot import slash as slash
+
+        screened = slash.screen(self._context(), parsed)
+        proceed = screened.pull is not None
+        outputs = {"proceed": "true" if proceed else "false"}
+        if not proceed:
+            outputs |= {"verdict": "skipped", "command-outcome": screened.run.outcome}
+        outcome = "may run: the next step runs it" if proceed else screened.run.outcome
+        self.settings.progress.say(
+            f"cml-bot: /{parsed.verb} by @{self.decision.actor}: {outcome} "
+            f"({self.gh.api_calls} GitHub API calls)"
+        )
+        actions.set_outputs(outputs, self.env)
+        return ActionResult(decision=self.decision, outputs=outputs)
 
     def _context(self) -> CommandContext:
         from cml_bot.bot import slash as slash

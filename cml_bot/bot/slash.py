@@ -139,13 +139,25 @@ class CommandContext:
     later_command: Callable[[], str | None] | None = None
 
 
-def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
-    """Authorize, acknowledge, run on the pinned head, finish with 🚀 or 😕."""
+@dataclass
+class Screened:
+    """What :func:`screen` decided: ``pull`` to run the command on, or ``None`` when ``run``
+    is already finished (help answered, refused, superseded)."""
+
+    run: CommandRun
+    pull: Any = None
+
+
+def screen(ctx: CommandContext, parsed: cmd.ParsedCommand) -> Screened:
+    """Everything before a command runs, and nothing that needs the ML stack: ``/help``, the
+    permission check, the pull request's state, the arguments, a later command. A command that
+    stops here gets its one reply; `cml-bot screen` runs this before the action installs
+    scikit-learn and MLflow, and :func:`handle` runs it again."""
     gh, verb = ctx.gh, parsed.verb
     run = CommandRun(verb=verb, outcome="replied")
     if verb == "help":
         run.replies.append(gh.reply(ctx.pr, cmd.help_text(ctx.cfg.commands)))
-        return run
+        return Screened(run)
     permission = gh.permission(ctx.actor)
     pull = gh.pull(ctx.pr)
     refused = authorize(ctx.cfg, verb, ctx.actor, permission, fork=pull.fork)
@@ -162,11 +174,21 @@ def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
     if refused is not None:
         run.outcome = "refused"
         run.replies.append(gh.reply(ctx.pr, refused))
-        return run
+        return Screened(run)
     later = ctx.later_command() if verb in SUPERSEDABLE and ctx.later_command else None
     if later:  # a queued run whose request was overtaken: say by what, run nothing
         run.outcome = "superseded"
         run.replies.append(gh.reply(ctx.pr, superseded_reply(verb, ctx.actor, later)))
+        return Screened(run)
+    return Screened(run, pull)
+
+
+def handle(ctx: CommandContext, parsed: cmd.ParsedCommand) -> CommandRun:
+    """Screen (:func:`screen`), acknowledge, run on the pinned head, finish with 🚀 or 😕."""
+    gh, verb = ctx.gh, parsed.verb
+    screened = screen(ctx, parsed)
+    run, pull = screened.run, screened.pull
+    if pull is None:
         return run
     gh.react(ctx.comment_id, "eyes")
     run.reactions.append("eyes")

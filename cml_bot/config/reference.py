@@ -104,7 +104,7 @@ EXAMPLES: dict[str, str] = {
     "baseline": "base",
     "registry.backend": "mlflow",
     "registry.tracking_uri": "https://mlflow.example.com",
-    "registry.authors": '["acme-model-bot[bot]"]',
+    **{"registry.authors": '["acme-model-bot[bot]"]', "registry.trusted_packages": "[lightgbm]"},
     "deploy.alias": "production",
     "deploy.environment": "staging",
     "deploy.command": "[./scripts/deploy.sh, --model, churn]",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -47,6 +48,27 @@ class RegistrySection(_Strict):
         "`github-actions[bot]` for GITHUB_TOKEN, `<app-slug>[bot]` for a GitHub App). "
         "Releases or assets by anyone else are ignored and reported.",
     )
+
+    trusted_packages: list[str] = Field(
+        default_factory=list,
+        description="Packages besides scikit-learn, numpy and scipy whose classes cml-bot may "
+        "create when it loads a registered model (skops), for a third-party estimator such as "
+        "`lightgbm`. Only these packages' own classes are added to the allow-list; a standard "
+        "library module cannot be listed.",
+    )
+
+    @field_validator("trusted_packages")
+    @classmethod
+    def _packages(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", name):
+                raise ValueError(f"{name!r} is not a Python package name, e.g. lightgbm")
+            if name.partition(".")[0] in sys.stdlib_module_names or name == "builtins":
+                raise ValueError(
+                    f"{name!r} is in Python's standard library, whose classes can run "
+                    "programs and open files; list only the estimator's own package"
+                )
+        return value
 
     @field_validator("authors")
     @classmethod

@@ -40,6 +40,7 @@ from cml_bot.doctor.check import Check as Check
 # Re-exported: callers and tests use these as ``cml_bot.doctor.diagnose.<name>``.
 from cml_bot.doctor.check import Inputs
 from cml_bot.doctor.check import Status as Status
+from cml_bot.doctor.estimator import check_estimator
 from cml_bot.doctor.jobs import LEVELS as LEVELS
 from cml_bot.doctor.jobs import Job as Job
 from cml_bot.doctor.jobs import granted as granted
@@ -74,6 +75,7 @@ def run(inp: Inputs) -> list[Check]:
     root = repo_root(config_dir)
     if cfg is not None:
         checks.append(check_data(cfg))
+        checks.append(check_estimator(cfg, inp.env))
         checks.extend(check_later(cfg, root))
     checks.extend(check_git(root, cfg))
     checks.extend(check_workflows(root, github_registry=_github_registry(cfg)))

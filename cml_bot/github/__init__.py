@@ -29,13 +29,8 @@ from cml_bot.github.issues import (
     StickyAction,
     StickyResult,
 )
-from cml_bot.github.releases import (
-    AssetInfo,
-    RefCreation,
-    RefInfo,
-    RefOutcome,
-    ReleaseInfo,
-)
+from cml_bot.github.refs import RefCreation, RefInfo, RefOutcome
+from cml_bot.github.releases import AssetInfo, ReleaseInfo
 from cml_bot.github.transport import DEFAULT_API_URL, DOWNLOAD_CHUNK, MAX_PAGES, PER_PAGE
 
 __all__ = [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from cml_bot.github.deployments import DeploymentsMixin
 from cml_bot.github.issues import IssuesMixin
+from cml_bot.github.refs import RefsMixin
 from cml_bot.github.releases import ReleasesMixin
 
 
-class GitHubClient(IssuesMixin, DeploymentsMixin, ReleasesMixin):
+class GitHubClient(IssuesMixin, DeploymentsMixin, ReleasesMixin, RefsMixin):
     """A small, counted, retrying client for the calls cml-bot makes.
 
     ``GitHubClient(token, "OWNER/NAME", api_url=..., bot_login=..., max_wait=..., ...)``: see

@@ -25,7 +25,8 @@ from cml_bot.ml.pipeline import (
     write_outcome,
 )
 from cml_bot.ml.scoring import recorded_candidate, score_registered
-from cml_bot.ml.training import run_command
+from cml_bot.ml.team import describe as describe_training_python
+from cml_bot.ml.training import estimator_origin, run_command
 
 __all__ = [
     "SKLEARN_DATASETS",
@@ -33,6 +34,8 @@ __all__ = [
     "Outcome",
     "Timing",
     "default_base_ref",
+    "describe_training_python",
+    "estimator_origin",
     "kept",
     "load_dataset",
     "load_frame",

@@ -42,6 +42,7 @@ from cml_bot.core import (
     TrainingError,
     untrusted_env,
 )
+from cml_bot.ml.team import TEAM_PATH, team_paths
 
 if TYPE_CHECKING:
     import numpy as np
@@ -203,6 +204,9 @@ def worker_env(allow: Iterable[str]) -> dict[str, str]:
     if here not in {str(Path(p).resolve()) for p in installed}:
         parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         env["PYTHONPATH"] = os.pathsep.join([here, *[p for p in parts if p != here]])
+    extra = team_paths(os.environ)  # the team's packages, after cml-bot's own (ml.team)
+    if extra:
+        env[TEAM_PATH] = os.pathsep.join(extra)
     return env
 
 
@@ -351,7 +355,12 @@ def score(
 ) -> Scored:
     """Load the model in ``model_dir`` in a worker (scikit-learn: skops with cml-bot's fixed
     allow-list; a command's model: ``mlflow.pyfunc``) and score the evaluation rows."""
-    job = {"model_dir": str(model_dir.resolve()), "kind": kind, "label": label}
+    job = {
+        "model_dir": str(model_dir.resolve()),
+        "kind": kind,
+        "label": label,
+        "packages": list(cfg.registry.trusted_packages),
+    }
     rows = len(dataset.evaluation)
     what = f"scoring {label}"
     scored: Scored = run_worker(

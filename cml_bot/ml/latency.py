@@ -69,6 +69,7 @@ def time_together(cfg: Config, candidate: Outcome, base: Baseline, progress: Pro
         "baseline": _side(base.outcome.model_dir, base.label, base_features),
         "rows": len(rows),
         "rounds": cfg.evaluate.latency_rounds,
+        "packages": list(cfg.registry.trusted_packages),
     }
     what = f"timing the candidate and {base.label} together"
     try:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,9 @@ from cml_bot.core import RegistryError
 REFUSED_FIX = (
     "cml-bot loads a registered scikit-learn model only if it is made of scikit-learn, numpy and "
     "scipy types, never trusting the list in the model's own MLmodel file; retrain it with a "
-    "scikit-learn estimator (train.estimator), or train.command for a model with your own "
-    "classes, or register it again if its files were replaced "
+    "scikit-learn estimator (train.estimator), list a third-party estimator's package in "
+    "registry.trusted_packages (on the default branch), or use train.command for a model with "
+    "your own classes, or register it again if its files were replaced "
     "(docs/troubleshooting.md#model-loading-refused)"
 )
 LOAD_FIX = (
@@ -143,17 +146,42 @@ def _model_file(model_dir: Path, label: str) -> Path:
     return path
 
 
-def load_sklearn(model_dir: Path, label: str | None = None) -> Any:
+def package_types(packages: Iterable[str]) -> frozenset[str]:
+    """The classes defined in each of ``packages`` (``registry.trusted_packages``, a privileged
+    setting) and its imported submodules: types only, never a function. A package that does not
+    import is a RegistryError saying so."""
+    names: set[str] = set()
+    for package in packages:
+        try:
+            importlib.import_module(package)
+        except ImportError as exc:
+            raise RegistryError(
+                f"registry.trusted_packages names {package!r}, which does not import here: {exc}",
+                fix="install it where cml-bot trains (docs/workflows.md#your-own-packages)",
+            ) from None
+        for name, module in list(sys.modules.items()):
+            if module is None or not (name == package or name.startswith(package + ".")):
+                continue
+            names.update(
+                _type_name(obj)
+                for obj in vars(module).values()
+                if isinstance(obj, type) and obj.__module__ == name
+            )
+    return frozenset(names)
+
+
+def load_sklearn(model_dir: Path, label: str | None = None, packages: Iterable[str] = ()) -> Any:
     """The scikit-learn model in the MLflow model directory ``model_dir`` (skops format), loaded
-    with :func:`skops_allowed_types`; a RegistryError naming every type outside it, before
-    anything in the file is created. ``label`` names the model in messages (default: the path).
+    with :func:`skops_allowed_types` and the classes of ``packages`` (:func:`package_types`); a
+    RegistryError naming every type outside them, before anything in the file is created.
+    ``label`` names the model in messages (default: the path).
     """
     import skops.io
     from skops.io.exceptions import UntrustedTypesFoundException
 
     label = label or str(model_dir)
     path = _model_file(Path(model_dir), label)
-    allowed = skops_allowed_types()
+    allowed = skops_allowed_types() | package_types(packages)
     try:
         untrusted = set(skops.io.get_untrusted_types(file=path)) - allowed
         if untrusted:

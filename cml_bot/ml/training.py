@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
-from cml_bot.core import TrainingError, untrusted_env
+from cml_bot.core import ConfigError, TrainingError, untrusted_env
 from cml_bot.ml import isolation
 from cml_bot.ml.data import Dataset
 from cml_bot.ml.isolation import Scored, spawn, tail, to_stderr
+from cml_bot.ml.team import train_python
 
 COMMAND_OUTPUT = "command-output"
 
@@ -87,10 +87,20 @@ def run_command(
         )
     if code != 0:
         raise TrainingError(
-            f"the command {argv[0]} exited with code {code}{tail(lines)}",
-            fix="run the command by hand to see the full error",
+            f"the command {argv[0]} exited with code {code}{tail(lines)}", fix=_fix_for(lines)
         )
     return lines
+
+
+def _fix_for(lines: list[str]) -> str:
+    missing = next((ln for ln in reversed(lines) if "ModuleNotFoundError" in ln), None)
+    if missing is None:
+        return "run the command by hand to see the full error"
+    return (
+        f"{missing.strip()}: `{{python}}` is {train_python(os.environ)}; install what the "
+        "command imports into that Python (in Actions: a step before cml-bot, e.g. "
+        "`pip install -r requirements.txt`; docs/workflows.md#your-own-packages)"
+    )
 
 
 def train_command(
@@ -111,7 +121,7 @@ def train_command(
         "output_dir": str(output_dir.resolve()),
         "params_json": params_json,
         "seed": str(cfg.train.seed),
-        "python": sys.executable,
+        "python": train_python(os.environ),  # the team's interpreter in Actions (ml.team)
         "eval_data": str(cfg.resolve(cfg.evaluate.data)) if cfg.evaluate.data else "",
     }
     argv = [_expand(a, values) for a in cfg.train.command]
@@ -169,3 +179,22 @@ def train(
         return train_command(cfg, params, output_dir, echo)
     assert dataset is not None
     return train_builtin(cfg, dataset, params, output_dir, echo)
+
+
+def estimator_origin(cfg: Config) -> str:
+    """Where the built-in trainer's estimator imports from, asked of a worker (the environment
+    that will train it: cml-bot's packages, then the team's, :mod:`cml_bot.ml.team`); a
+    ConfigError saying why it does not import."""
+    answer: str = isolation.run_worker(
+        "imports",
+        {"estimator": cfg.estimator},
+        {},
+        cwd=cfg.root,  # as `fit`: an estimator module beside the config is importable
+        allow=cfg.train.env,
+        timeout=60,
+        echo=lambda line: None,
+        failure=ConfigError,
+        what=f"importing {cfg.estimator}",
+        read=lambda folder, result: str(result.get("file") or "?"),
+    )
+    return answer

@@ -1,4 +1,4 @@
-"""The worker process: ``python -m cml_bot.ml.worker fit|score|time JOB.json``.
+"""The worker process: ``python -m cml_bot.ml.worker fit|score|time|imports JOB.json``.
 
 It runs what must not run where the secrets are (:mod:`cml_bot.ml.isolation` starts it with no
 token and no credential): the estimator class a pull request's config names, and the loading of
@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 from cml_bot.core import CmlBotError, ConfigError, TrainingError
 from cml_bot.ml import evaluation as ev
 from cml_bot.ml.isolation import EVAL_FRAME, RESULT, TRAIN_FRAME, save_array, write_error
+from cml_bot.ml.team import TEAM_PATH
 
 
 def import_estimator(path: str) -> type:
@@ -154,7 +156,7 @@ def score(job: dict[str, Any], folder: Path) -> dict[str, Any]:
     frame = pd.read_pickle(folder / EVAL_FRAME)  # noqa: S301  (written by cml-bot, see fit)
     model_dir, label = str(job["model_dir"]), str(job["label"])
     if job["kind"] == "sklearn":
-        model = load_sklearn(Path(model_dir), label)
+        model = load_sklearn(Path(model_dir), label, job.get("packages", ()))
         return _measure(folder, ev.sklearn_predict_fn(model), frame, ev.model_classes(model))
     pyfunc = load_pyfunc(model_dir, label=label)
 
@@ -176,21 +178,37 @@ def time_pair(job: dict[str, Any], folder: Path) -> dict[str, Any]:
     frame = pd.read_pickle(folder / EVAL_FRAME)  # noqa: S301  (written by cml-bot, see fit)
     rows = frame.head(int(job["rows"]))
     sides = [job["candidate"], job["baseline"]]
+    packages = [str(p) for p in job.get("packages", ())]
     fns = [
-        ev.sklearn_predict_fn(load_sklearn(Path(s["model_dir"]), str(s["label"]))) for s in sides
+        ev.sklearn_predict_fn(load_sklearn(Path(s["model_dir"]), str(s["label"]), packages))
+        for s in sides
     ]
     frames = [rows[list(s["features"])] for s in sides]
     cand, base = ev.timed_rounds(fns, frames, int(job["rounds"]))
     return {"candidate_ms": cand, "baseline_ms": base, "rows": len(rows)}
 
 
-JOBS = {"fit": fit, "score": score, "time": time_pair}
+def imports(job: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Whether the estimator the config names imports here (`cml-bot doctor`)."""
+    cls = import_estimator(str(job["estimator"]))
+    module = sys.modules.get(cls.__module__.partition(".")[0])
+    return {"file": str(getattr(module, "__file__", None) or "")}
+
+
+JOBS = {"fit": fit, "score": score, "time": time_pair, "imports": imports}
+
+
+def _team_paths() -> None:
+    """The team's import paths after this interpreter's own (:mod:`cml_bot.ml.team`)."""
+    extra = [p for p in os.environ.get(TEAM_PATH, "").split(os.pathsep) if p]
+    sys.path.extend(p for p in extra if p not in sys.path)
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in JOBS:
-        print("usage: python -m cml_bot.ml.worker fit|score|time JOB.json", file=sys.stderr)
+        print("usage: python -m cml_bot.ml.worker fit|score|time|imports JOB.json", file=sys.stderr)
         return 2
+    _team_paths()
     job_file = Path(argv[1])
     folder = job_file.parent
     job = json.loads(job_file.read_text())

@@ -28,18 +28,23 @@ objects on GitHub, and the API in use cannot create objects, so each step tag po
 commit of the version it selects (which exists: that version's tag points at it).
 
 The window: a step tag and its record are two requests. Only the writer that created the tag
-writes its record, and only a recorded step counts: a step tag with no record (a mover that died
-in between, or a tag pushed by hand) is skipped, and the alias stands on the highest recorded
-step below it. A mover whose record cannot be written fails (the alias did not move); its tag
-stays taken, so the next move takes the step after it. After a write that may or may not have
-been applied (a reset, a timeout), a step found at our own commit is only trusted when that
-commit maps to our version alone.
+writes its record, and only a recorded step counts for reading: the alias stands on the highest
+step the bot recorded. After a write that may or may not have been applied (a reset, a timeout),
+a step found at our own commit is only trusted when that commit maps to our version alone.
+
+The slot: a move takes the step right after the one the alias stands on, so every mover that
+read the same state competes for the same tag and exactly one gets it. Above that step, a tag
+whose release someone else published (not ``registry.authors``) is skipped: no mover of the bot
+can be recording it. A tag with no release at all is another promotion between its two requests
+(or one that died there, or a tag pushed by hand): the move is refused with
+:class:`AliasConflict` naming the tag, never stepped over, since stepping over an in-flight step
+would let two promotions both succeed (found by ``test_racing_moves_one_wins...`` under load).
+A mover whose record cannot be written deletes its tag again, so it blocks nobody.
 
 Trust: a record counts only when its release was published by one of the bot's accounts
 (``registry.authors``, :meth:`GitHubVersions._trusted`). Anyone who may push tags can create
 ``cml-bot/...`` tags and releases; those are ignored and reported (:meth:`ignored`), never read
-as a version or a champion step. A new step always takes the number after the highest step
-tag, the bot's or not, so a foreign tag cannot block the compare-and-set.
+as a version or a champion step.
 """
 
 from __future__ import annotations
@@ -85,6 +90,14 @@ class _Step:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Head:
+    """What a move needs to know: the current step, and the steps above it (see _current)."""
+
+    step: _Step | None
+    above: dict[int, str]
+
+
 class AliasPointer(GitHubVersions):
     """The aliases of one model name: read, history, compare-and-set moves."""
 
@@ -95,7 +108,7 @@ class AliasPointer(GitHubVersions):
 
     def champion(self, alias: str = "champion") -> ModelVersion | None:
         """The version ``alias`` points at, or None (3 calls)."""
-        step, _ = self._current(_check_alias(alias))
+        step = self._current(_check_alias(alias)).step
         if step is None or step.version is None:
             return None
         found = self.get(step.version)
@@ -133,7 +146,8 @@ class AliasPointer(GitHubVersions):
         ``expected`` (None: at nothing). A lost race is an :class:`AliasConflict`."""
         _check_alias(alias)
         number = str(_number(version))
-        current, top = self._current(alias)
+        head = self._current(alias)
+        current = head.step
         current_v = current.version if current else None
         if current_v != _opt_version(expected):
             raise AliasConflict(
@@ -150,19 +164,37 @@ class AliasPointer(GitHubVersions):
                 fix="list the versions with `cml-bot models`",
             )
         move = AliasMove(alias, number, current_v, iso_utc(), reason)
-        return self._step(alias, top + 1, ref.sha, move)
+        return self._step(alias, self._slot(alias, head, number), ref.sha, move)
 
     def remove_alias(self, alias: str, *, expected: str, reason: str = "") -> None:
         """Undo a first promotion: a step to nothing, if ``alias`` still points at ``expected``."""
         _check_alias(alias)
-        current, top = self._current(alias)
+        head = self._current(alias)
+        current = head.step
         if current is None or current.version != _opt_version(expected):
             raise AliasConflict(
                 f"'{alias}' of {self.name} no longer points at v{expected}",
                 fix="someone else promoted meanwhile; theirs stands",
             )
         move = AliasMove(alias, "", current.version, iso_utc(), reason)
-        self._step(alias, top + 1, current.sha, move)
+        self._step(alias, self._slot(alias, head, None), current.sha, move)
+
+    def _slot(self, alias: str, head: _Head, target: str | None) -> int:
+        """The step a move takes (see the module): after the current one, skipping foreign
+        records; an unrecorded step there is a promotion in flight -> AliasConflict."""
+        seq = head.step.seq + 1 if head.step else 1
+        while head.above.get(seq) == "foreign":
+            seq += 1
+        if head.above.get(seq) == "unrecorded":
+            tag = self.alias_tag(alias, seq)
+            raise AliasConflict(
+                f"'{alias}' of {self.name} was not moved to {_label(target)}: step {seq} "
+                f"({tag}) is taken and not yet recorded: another promotion is in progress, or "
+                "one stopped half-way, or the tag was pushed by hand",
+                fix=f"re-run in a minute; if it persists and no promotion is running, delete "
+                f"the tag (git push origin :refs/tags/{tag}) and promote again",
+            )
+        return seq
 
     def _step(self, alias: str, seq: int, sha: str, move: AliasMove) -> AliasMove:
         """Take step ``seq`` (create its tag at ``sha``: the compare-and-set), then record it."""
@@ -185,14 +217,24 @@ class AliasPointer(GitHubVersions):
         try:
             self._write_record(tag, move, seq)
         except RegistryError as exc:
+            released = self._release_step(tag)
             raise RegistryError(
                 f"'{alias}' of {self.name} did not move to {_label(target)}: the record of "
                 f"step {seq} ({tag}) could not be written, and a step without its record does "
                 f"not count: {exc.message}",
-                fix=f"{exc.fix or _WRITE_FIX}; then promote again (the next step takes the "
-                "number after it)",
+                fix=f"{exc.fix or _WRITE_FIX}; then promote again"
+                + ("" if released else f" after deleting the tag {tag}"),
             ) from None
         return move
+
+    def _release_step(self, tag: str) -> bool:
+        """Delete our unrecorded step's tag, so it blocks no later move; whether it is gone."""
+        try:
+            self.client.delete_ref(f"tags/{tag}")
+        except GitHubError as exc:
+            log.warning("could not delete the unrecorded step %s: %s", tag, exc.message)
+            return False
+        return True
 
     def _settle(self, alias: str, seq: int, tag: str, sha: str, move: AliasMove) -> AliasMove:
         """After an ambiguous failure the step's tag exists at our commit: ours, or another
@@ -254,17 +296,20 @@ class AliasPointer(GitHubVersions):
                 found[int(rest)] = ref
         return found
 
-    def _current(self, alias: str) -> tuple[_Step | None, int]:
+    def _current(self, alias: str) -> _Head:
         """The step ``alias`` stands on (the highest step the bot recorded; None when there is
-        none) and the highest step number anyone took (a move takes the next one)."""
+        none), and what each step above it is: "foreign" (someone else's record, or not a
+        record) or "unrecorded" (no release: a promotion between its two requests)."""
         refs = self._alias_refs(alias)
+        above: dict[int, str] = {}
         for seq in sorted(refs, reverse=True):
             tag = self.alias_tag(alias, seq)
             release = self._call(f"reading '{alias}'", self.client.release_by_tag, tag)
             step = self._counted(alias, seq, release, refs[seq].sha)
             if step is not None:
-                return step, max(refs)
-        return None, max(refs, default=0)
+                return _Head(step, above)
+            above[seq] = "unrecorded" if release is None or release.draft else "foreign"
+        return _Head(None, above)
 
     def _counted(
         self, alias: str, seq: int, release: ReleaseInfo | None, sha: str = ""

@@ -403,21 +403,40 @@ runs:
 """
 
 
+VENDORED_CACHE = REPO_ROOT / "tests" / "fixtures" / "actions" / "cache"
+
+
 def remote_actions(action_yml: Path) -> list[str]:
-    """The ``owner/repo@ref`` actions that ``action_yml``'s composite steps use."""
+    """The ``owner/repo[/path]@ref`` actions that ``action_yml``'s composite steps use."""
     action = yaml.safe_load(action_yml.read_text(encoding="utf-8"))
     uses = [step.get("uses", "") for step in action["runs"].get("steps", [])]
     return [u for u in uses if u and not u.startswith(("./", "docker://"))]
 
 
+def _vendored_cache_commit() -> str:
+    return str(json.loads((VENDORED_CACHE / "VENDORED.json").read_text())["commit"])
+
+
 def stand_ins(work: Path, action_yml: Path) -> list[str]:
-    """``--local-repository`` arguments mapping each remote action to a failing stand-in."""
-    args = []
+    """``--local-repository`` arguments for each repository ``action_yml`` uses: the real
+    ``actions/cache`` (vendored: ``scripts/vendor_actions_cache.py``) at the commit it pins;
+    for any other, a stand-in that fails if it ever runs (act fetches skipped steps' actions
+    too). A ``owner/repo/path@ref`` action is ``path/action.yml`` in ``owner/repo@ref``."""
+    args, done = [], set()
     for uses in remote_actions(action_yml):
-        folder = work / "stand-ins" / re.sub(r"[^A-Za-z0-9._-]+", "_", uses)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "action.yml").write_text(STAND_IN.format(uses=uses), encoding="utf-8")
-        args += ["--local-repository", f"{uses}={folder}"]
+        name, _, ref = uses.partition("@")
+        owner, repo, *sub = name.split("/")
+        key = f"{owner}/{repo}@{ref}"
+        if key == f"actions/cache@{_vendored_cache_commit()}":
+            folder = VENDORED_CACHE
+        else:
+            folder = work / "stand-ins" / re.sub(r"[^A-Za-z0-9._-]+", "_", key)
+            where = folder.joinpath(*sub)
+            where.mkdir(parents=True, exist_ok=True)
+            (where / "action.yml").write_text(STAND_IN.format(uses=uses), encoding="utf-8")
+        if key not in done:
+            done.add(key)
+            args += ["--local-repository", f"{key}={folder}"]
     return args
 
 
@@ -555,7 +574,7 @@ def push_event(*, after: str, before: str) -> dict[str, Any]:
 
 _OUTPUT_LINE = re.compile(r"e2e-output ([a-z-]+)=(.*?)\s*$")
 _CALLS_LINE = re.compile(r"(\d+) GitHub API calls")
-_VENV_LINE = re.compile(r"(?:Reusing cml-bot from|Installing cml-bot into) (\S+)")
+_VENV_LINE = re.compile(r"cml-bot install: environment \S+ at (\S+)")
 
 
 @dataclass
@@ -604,12 +623,16 @@ def run_act(
     env: dict[str, str] | None = None,
     actor: str = AUTHOR,
     job: str | None = None,
+    cache_server: Path | None = None,
 ) -> ActRun:
     """Check ``checkout`` out as ``branch`` and run ``workflow``'s ``job`` for ``event`` with act.
 
     ``tracking_uri``: the MLflow store the action uses (default: the session's, with champion
     v1); ``env``: more variables for the job (act's ``--env``); ``actor``: ``github.actor``;
-    ``job``: the job id (act's ``--job``), required when the workflow has several.
+    ``job``: the job id (act's ``--job``), required when the workflow has several;
+    ``cache_server``: run act's cache server on 127.0.0.1 with its store in that folder, and let
+    the action keep its environment there with ``actions/cache`` as on a hosted runner (the
+    default instead shares one install per source version, as a trusted runner may opt in to).
 
     As on GitHub, the job's ``GITHUB_TOKEN`` is a fresh token with exactly the job's effective
     ``permissions:`` in the checked-out workflow file (the job's block, else the workflow's,
@@ -643,16 +666,12 @@ def run_act(
         f"GITHUB_TOKEN={token}",
         "--env",
         f"GITHUB_API_URL={emulator.url}",
-        # this test runner runs only trusted jobs: one shared install per source version, as a
-        # runner administrator may opt in to (scripts/action-install.sh); ~45 s saved per run
-        "--env",
-        "CML_BOT_SHARE_INSTALL=true",
+        *_install_args(cache_server),
         "--var",
         f"CML_BOT_FAIL_ON_GATE={'true' if fail_on_gate else 'false'}",
         "--var",
         f"CML_BOT_TRACKING_URI={tracking_uri or project.tracking_uri}",
         *[arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")],
-        "--no-cache-server",  # act's cache server would listen on an outbound address
         "--action-cache-path",
         str(ACT_CACHE),
         "--rm",  # remove the job's workspace when the job fails too
@@ -686,7 +705,8 @@ def run_act(
         seconds=seconds,
         outputs=outputs,
         requests=emulator.client.requests()[before:],
-        reported_calls=int(calls[-1]) if calls else None,
+        # each cml-bot process of the job (the screening step, then the run) reports its own
+        reported_calls=sum(map(int, calls)) if calls else None,
         job=job,
         permissions={k: v for k, v in permissions.items() if v != "none"},
         token_name=token_name,
@@ -706,6 +726,15 @@ def run_act(
             os.utime(venv)  # in use: not stale for prune_tool_cache in another session
     print(f"\n== {label}\n{run.describe()}")
     return run
+
+
+def _install_args(cache_server: Path | None) -> list[str]:
+    if cache_server is None:
+        # this test runner runs only trusted jobs: one shared install per source version, as a
+        # runner administrator may opt in to (scripts/action-install.sh); ~45 s saved per run
+        return ["--env", "CML_BOT_SHARE_INSTALL=true", "--no-cache-server"]
+    # act's cache server binds an outbound address by default: 127.0.0.1 here
+    return ["--cache-server-addr", "127.0.0.1", "--cache-server-path", str(cache_server)]
 
 
 def _short(requests: list[dict[str, Any]]) -> list[str]:

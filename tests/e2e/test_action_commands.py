@@ -157,7 +157,13 @@ def test_writer_retrain_runs_on_the_head_and_updates_the_report(
     ]
 
     n = PR_TUNE.number
+    screening = [  # the action's `run --screen` step, before it installs the ML stack
+        f"GET /collaborators/{AUTHOR}/permission",
+        f"GET /pulls/{n}",
+        f"GET /issues/{n}/comments",
+    ]
     assert api_calls(run) == [
+        *screening,  # then `run` screens again, in the step that runs it
         f"GET /collaborators/{AUTHOR}/permission",
         f"GET /pulls/{n}",
         f"GET /issues/{n}/comments",  # has a later /retrain or /evaluate superseded this one?
@@ -241,7 +247,7 @@ def test_a_quoted_command_does_nothing(
     if stopped_by == "cml-bot":
         assert "is not a slash command" in run.log, tail(run)
     else:
-        assert "Install cml-bot" not in run.log, tail(run)  # the job never started
+        assert "Prepare cml-bot's environment" not in run.log, tail(run)  # the job never started
     check_contract(run, emulator, counted=False)
 
 
@@ -262,6 +268,6 @@ def test_an_edited_comment_does_nothing(project: Project, emulator: EmulatorProc
     assert run.requests == [], run.describe()
     assert _reactions(emulator, cid) == []
     # act 0.2.89 does not filter on `types:`, so the job runs and cml-bot is what says no
-    skipped = "Install cml-bot" not in run.log
+    skipped = "Prepare cml-bot's environment" not in run.log
     assert skipped or "only new comments count" in run.log, tail(run)
     check_contract(run, emulator, counted=False)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cml_bot.core.errors import RegistryError
+from cml_bot.core.errors import GitHubError, RegistryError
 from cml_bot.github import GitHubClient, RefCreation
 from cml_bot.registry.base import AliasConflict
 from cml_bot.registry.github_backend import (
@@ -398,7 +398,7 @@ def test_ambiguous_failures_neither_duplicate_nor_lose(emu: Emulator, models: Mo
     emu.assert_no_violations()
 
 
-def test_a_step_without_record_does_not_count_and_the_next_move_steps_over_it(
+def test_a_step_without_record_does_not_count_and_blocks_the_next_move_until_deleted(
     emu: Emulator, models: Models
 ) -> None:
     reg = registry(emu)
@@ -406,8 +406,8 @@ def test_a_step_without_record_does_not_count_and_the_next_move_steps_over_it(
     register(reg, models, 1, SHA2)
     reg.move_alias("champion", "1", expected=None)
 
-    # a mover died right after its compare-and-set (or someone pushed the tag by hand): the
-    # step has no record, so it does not count, whatever commit it is at
+    # a mover between its two requests, one that died there, or a tag pushed by hand: the step
+    # has no record, so it does not count, whatever commit it is at
     tag = "cml-bot/tumor/alias/champion/2"
     emu.state.seed_ref(f"tags/{tag}", SHA2)
     fresh = registry(emu)
@@ -416,13 +416,63 @@ def test_a_step_without_record_does_not_count_and_the_next_move_steps_over_it(
         f"{tag} has no record (a promotion that stopped half-way, or a tag pushed by hand)"
     ]
     assert [m.version for m in fresh.alias_history()] == ["1", "?"]
-    # the next move takes the step after the stray tag: it can neither block nor be read
-    assert fresh.move_alias("champion", "2", expected="1").version == "2"
-    assert "tags/cml-bot/tumor/alias/champion/3" in {
-        r.removeprefix("refs/") for r in alias_tags(emu)
-    }
+    # and the next move does not step over it: it may be a promotion in flight, and stepping
+    # over that would let both succeed (test_racing_moves_one_wins_and_the_loser_changes_nothing)
+    with pytest.raises(AliasConflict, match=r"step 2 \(cml-bot/tumor/alias/champion/2\) is taken"):
+        fresh.move_alias("champion", "2", expected="1")
+    assert registry(emu).champion().version == "1"
+    # the fix the error gives: delete the tag, promote again
+    registry(emu).client.delete_ref(f"tags/{tag}")
+    assert registry(emu).move_alias("champion", "2", expected="1").version == "2"
     assert registry(emu).champion().version == "2"
     emu.assert_no_violations()
+
+
+def test_a_move_between_anothers_two_requests_is_refused_not_stepped_over(
+    emu: Emulator, models: Models
+) -> None:
+    """Deterministic form of the four-thread race: B reads while A has taken step 2 but not yet
+    recorded it. Stepping over A's step (step 3) made both promotions succeed."""
+    reg = registry(emu)
+    register(reg, models, 0, SHA1)
+    register(reg, models, 1, SHA2)
+    reg.move_alias("champion", "1", expected=None)
+    a, b = registry(emu), registry(emu)
+    record = a.client.create_release
+    outcomes: list[str] = []
+
+    def b_moves_first(*args: Any, **kwargs: Any) -> Any:
+        try:
+            b.move_alias("champion", "1", expected="1", reason="B")
+            outcomes.append("B won")
+        except AliasConflict:
+            outcomes.append("B refused")
+        return record(*args, **kwargs)
+
+    a.client.create_release = b_moves_first  # type: ignore[method-assign]
+    assert a.move_alias("champion", "2", expected="1", reason="A").version == "2"
+    assert outcomes == ["B refused"]
+    assert registry(emu).champion().version == "2"
+    assert [m.reason for m in registry(emu).alias_history()] == ["", "A"]
+
+
+def test_a_mover_whose_record_fails_deletes_its_step(emu: Emulator, models: Models) -> None:
+    reg = registry(emu)
+    register(reg, models, 0, SHA1)
+    register(reg, models, 1, SHA2)
+    reg.move_alias("champion", "1", expected=None)
+    failing = registry(emu)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise GitHubError("HTTP 403 creating the release", fix="give contents: write")
+
+    failing.client.create_release = refuse  # type: ignore[method-assign]
+    with pytest.raises(RegistryError, match=r"the record of step 2 .* could not be written"):
+        failing.move_alias("champion", "2", expected="1")
+    assert "tags/cml-bot/tumor/alias/champion/2" not in {
+        r.removeprefix("refs/") for r in alias_tags(emu)
+    }
+    assert registry(emu).move_alias("champion", "2", expected="1").version == "2"
 
 
 # ---------------------------------------------------------------------- a hostile writer
