@@ -12,8 +12,8 @@
 # requirements.txt`), which trains `{python}` commands; the built-in trainer's worker sees the
 # team's packages after cml-bot's own (docs/workflows.md, "Your own packages").
 #
-# Where: by default `../.cml-bot-env` beside the job's workspace, removed first by every job, so
-# a job never runs what an earlier job on a persistent runner left there; action.yml restores it
+# Where: by default `$RUNNER_TOOL_CACHE/cml-bot-env`, removed first by every job, so a job never
+# runs what an earlier job on a persistent runner left there; action.yml restores it
 # from actions/cache (a hit skips both installs) and saves it right after `full`, before any
 # pull-request code runs. A runner whose every job is trusted may instead keep one install per
 # source version in its tool cache with CML_BOT_SHARE_INSTALL=true (no actions/cache then).
@@ -87,12 +87,17 @@ prepare() {
     cache=false
     say "shared install (CML_BOT_SHARE_INSTALL=true): only for runners whose every job is trusted"
   else
-    env="${GITHUB_WORKSPACE:?GITHUB_WORKSPACE is not set: run inside GitHub Actions}/../.cml-bot-env"
-    rm -rf "$env"  # never what an earlier job left: restored from the cache or installed anew
+    # the runner's own tool cache: the same absolute path in every job (actions/cache keys on
+    # the path and refuses `..`), one per runner; removed first, so never what a job left
+    env="${RUNNER_TOOL_CACHE:?RUNNER_TOOL_CACHE is not set: run inside GitHub Actions}/cml-bot-env"
+    if [ -e "$env" ]; then  # moved aside at once, deleted in the background (~0.5 GB of files)
+      mv "$env" "$env.old.$$"
+      (rm -rf "$env".old.* >/dev/null 2>&1 &)
+    fi
   fi
   {
     echo "key=$key"
-    echo "path=$([ "$cache" = true ] && echo ../.cml-bot-env || echo "$env")"
+    echo "path=$env"
     echo "python=$env/bin/python"
     echo "team-python=$(command -v "$PYTHON")"
     echo "cache=$cache"

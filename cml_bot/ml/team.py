@@ -62,7 +62,7 @@ def team_paths(env: Mapping[str, str]) -> list[str]:
     """The team interpreter's import paths that this interpreter lacks (none when the team's
     Python is this one, another Python version, or cannot be asked)."""
     python = env.get(TRAIN_PYTHON)
-    if not python or os.path.realpath(python) == os.path.realpath(sys.executable):
+    if not python or python == sys.executable:  # (a venv's python resolves to its base's)
         return []
     found = _probe(python)
     if found is None or found[0] != tuple(sys.version_info[:2]):

@@ -89,18 +89,18 @@ def pip_calls(tmp_path: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def test_each_job_gets_a_fresh_environment_beside_its_workspace(tmp_path: Path) -> None:
+def test_each_job_starts_from_a_fresh_environment(tmp_path: Path) -> None:
     """A PR job on a persistent runner could patch what a deploy job then imports: every job
-    starts from nothing (or from the cache) at ../.cml-bot-env, never from a previous job's."""
-    first = job(tmp_path, "pr-job", ml=True)
+    starts from nothing (or from the cache) at one fixed path, never from a previous job's."""
+    first = job(tmp_path, "pr-job", ml=True, CML_BOT_INSTALLER="pip")
     env_dir = Path(first["python"]).parents[1]
-    assert env_dir == tmp_path / "pr-job" / "workspace" / ".." / ".cml-bot-env"
-    assert first["path"] == "../.cml-bot-env" and first["cache"] == "true"
+    assert env_dir == tmp_path / "toolcache" / "cml-bot-env"
+    # actions/cache keys on the path's text and refuses `..`: absolute, the same in every job
+    assert first["path"] == str(env_dir) and first["cache"] == "true"
     (env_dir / "planted.pth").write_text("import os; os.system('steal')\n")
-    second = step(tmp_path, "pr-job", "prepare")
-    assert second["key"] == first["key"]  # same source, same Python: the cache serves it
+    second = step(tmp_path, "deploy-job", "prepare")
+    assert second["key"] == first["key"] and second["path"] == first["path"]
     assert not env_dir.exists()  # removed before anything restores or installs
-    assert not (tmp_path / "toolcache").exists()
 
 
 def test_an_ignored_event_installs_only_what_deciding_needs(tmp_path: Path) -> None:
