@@ -332,6 +332,7 @@ def models(st: Settings, as_json: bool) -> None:
 @click.option("--default-branch", default=None, help=HELP["default-branch"])
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing: flags, else defaults.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--forks", is_flag=True, help=HELP["forks"])
 def init(
     config_path: Path,
     task: str | None,
@@ -344,6 +345,7 @@ def init(
     default_branch: str | None,
     yes: bool,
     force: bool,
+    forks: bool,
 ) -> None:
     """Write a commented cml-bot.yaml and the PR, slash-command and deploy workflows.
 
@@ -355,7 +357,13 @@ def init(
     given = Answers(data, target, task, list(metrics), model_name, id_column)
     ask = None if yes else _ask
     text = onboarding.init(
-        config_path, given, ask=ask, action_ref=action_ref, branch=default_branch, force=force
+        config_path,
+        given,
+        ask=ask,
+        action_ref=action_ref,
+        branch=default_branch,
+        force=force,
+        forks=forks,
     )
     click.echo(text)
 

@@ -22,8 +22,10 @@ def init(
     action_ref: str | None,
     branch: str | None,
     force: bool,
+    forks: bool = False,
 ) -> str:
-    """Write a commented cml-bot.yaml and the workflows; the next steps to print.
+    """Write a commented cml-bot.yaml and the workflows (``forks``: with the fork recipe); the
+    next steps to print.
 
     Refuses to overwrite existing files without ``force`` before asking anything; fills what
     ``given`` lacks by asking (``ask``; None: from the data and the defaults); validates the
@@ -35,7 +37,7 @@ def init(
     setup.refuse_existing(lay, force)
     answers = setup.gather(given, lay, ask)
     planned = setup.plan(
-        answers, lay, action_ref=action_ref or setup.DEFAULT_ACTION_REF, branch=branch
+        answers, lay, action_ref=action_ref or setup.DEFAULT_ACTION_REF, branch=branch, forks=forks
     )
     return setup.next_steps(planned, setup.write(planned, force=force))
 

@@ -23,6 +23,8 @@ OPTION_HELP = {
     "metric": "A scikit-learn scorer name. Repeatable; default by task.",
     "action-ref": "The cml-bot action the workflows use; pin it to a full commit SHA you "
     "reviewed. Default: cml-bot/cml-bot@v<this version> (marked NOT PINNED in the files).",
+    "forks": "Also write the fork recipe: the PR job uploads its result for fork PRs, and "
+    "cml-bot-publish.yml posts it from the default branch (docs/workflows.md §3).",
     "default-branch": "Branch whose pushes deploy (default: origin's HEAD, else main).",
     "token-env": "Environment variable holding a GitHub token to check against GITHUB_API_URL.",
     "repository": "Repository to check the token against (default: GITHUB_REPOSITORY, else "

@@ -157,7 +157,7 @@ def package_types(packages: Iterable[str]) -> frozenset[str]:
         except ImportError as exc:
             raise RegistryError(
                 f"registry.trusted_packages names {package!r}, which does not import here: {exc}",
-                fix="install it where cml-bot trains (docs/workflows.md#your-own-packages)",
+                fix="install it where cml-bot trains (docs/workflows.md#6-your-own-packages)",
             ) from None
         for name, module in list(sys.modules.items()):
             if module is None or not (name == package or name.startswith(package + ".")):

@@ -99,7 +99,7 @@ def _fix_for(lines: list[str]) -> str:
     return (
         f"{missing.strip()}: `{{python}}` is {train_python(os.environ)}; install what the "
         "command imports into that Python (in Actions: a step before cml-bot, e.g. "
-        "`pip install -r requirements.txt`; docs/workflows.md#your-own-packages)"
+        "`pip install -r requirements.txt`; docs/workflows.md#6-your-own-packages)"
     )
 
 

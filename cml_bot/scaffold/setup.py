@@ -237,8 +237,10 @@ def plan(
     action_ref: str = DEFAULT_ACTION_REF,
     branch: str | None = None,
     python_version: str = PYTHON_VERSION,
+    forks: bool = False,
 ) -> Plan:
-    """Render the config and the workflows; the config is validated first (ConfigError: exit 2)."""
+    """Render the config and the workflows (``forks``: the fork recipe too); the config is
+    validated first (ConfigError: exit 2)."""
     if answers.data is None or answers.target is None or answers.task is None:
         raise ConfigError("init needs data, target and task", fix="run `cml-bot init` again")
     action_ref = check_action_ref(action_ref)
@@ -266,6 +268,7 @@ def plan(
                 working_directory=lay.working_directory,
                 environment=cfg.deploy.environment,
                 python_version=python_version,
+                forks=forks,
             ).items()
         }
     )

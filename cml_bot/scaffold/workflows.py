@@ -19,12 +19,18 @@ from cml_bot.scaffold.templates import render
 
 ACTION_REPO = "cml-bot/cml-bot"
 DEFAULT_ACTION_REF = f"{ACTION_REPO}@v{__version__}"
-CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"
+# Current majors, on GitHub's Node 24 runtime; each pinned to the full commit SHA of its tag.
+CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
+SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # v7.0.0"
+UPLOAD_ARTIFACT = "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0"
+DOWNLOAD_ARTIFACT = "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1"
+OUT_DIR = ".cml-bot/out"  # where `cml-bot run` writes result.json and pr.json (app.local)
 PYTHON_VERSION = "3.11"
 WORKFLOW_DIR = Path(".github") / "workflows"
 PR_WORKFLOW = WORKFLOW_DIR / "cml-bot.yml"
 COMMANDS_WORKFLOW = WORKFLOW_DIR / "cml-bot-commands.yml"
 DEPLOY_WORKFLOW = WORKFLOW_DIR / "cml-bot-deploy.yml"
+PUBLISH_WORKFLOW = WORKFLOW_DIR / "cml-bot-publish.yml"  # with --forks
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _REF_RE = re.compile(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._/-]+@[A-Za-z0-9._/-]+$")
 
@@ -54,12 +60,15 @@ def render_workflows(
     working_directory: str = ".",
     environment: str = "production",
     python_version: str = PYTHON_VERSION,
+    forks: bool = False,
 ) -> dict[Path, str]:
-    """The PR report, slash command and deploy workflows (docs/workflows.md), by relative path.
+    """The PR report, slash command and deploy workflows (docs/workflows.md), by relative path;
+    with ``forks``, the fork recipe too: the PR job's upload step and ``cml-bot-publish.yml``.
 
-    Each is ``templates/scaffold/workflows/<file name>.j2``; all three end with the cml-bot step
-    of ``workflows/action-step.yml.j2``.
+    Each is ``templates/scaffold/workflows/<file name>.j2``; the first three end with the
+    cml-bot step of ``workflows/action-step.yml.j2``.
     """
+    folder = working_directory.strip("/") if working_directory not in ("", ".") else ""
     context = {
         "version": __version__,
         "checkout": CHECKOUT,
@@ -72,8 +81,12 @@ def render_workflows(
         "working_directory": working_directory,
         "branch": branch,
         "environment": environment,
+        "forks": forks,
+        "setup_python": SETUP_PYTHON,
+        "upload_artifact": UPLOAD_ARTIFACT,
+        "download_artifact": DOWNLOAD_ARTIFACT,
+        "out_dir": f"{folder}/{OUT_DIR}" if folder else OUT_DIR,
+        "config_path": f"{folder}/{config_name}" if folder else config_name,
     }
-    return {
-        path: render(f"workflows/{path.name}.j2", **context)
-        for path in (PR_WORKFLOW, COMMANDS_WORKFLOW, DEPLOY_WORKFLOW)
-    }
+    paths = [PR_WORKFLOW, COMMANDS_WORKFLOW, DEPLOY_WORKFLOW, *([PUBLISH_WORKFLOW] * forks)]
+    return {path: render(f"workflows/{path.name}.j2", **context) for path in paths}
