@@ -220,12 +220,14 @@ class Project:
     venvs: set[str] = field(default_factory=set)  # the action's virtualenvs the runs used
 
 
-def build_repo(repo: Path) -> dict[str, str]:
-    """The user's repository: the action at the root (``uses: ./``) and the example project."""
+def build_repo(repo: Path, source: Path = REPO_ROOT) -> dict[str, str]:
+    """The user's repository: the action at the root (``uses: ./``, its files from ``source``:
+    this checkout, or another revision's for a before/after benchmark) and the example
+    project."""
     repo.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".cml-bot", ".mypy_cache")
     for name in ACTION_FILES:
-        src = REPO_ROOT / name
+        src = source / name
         if src.is_dir():
             shutil.copytree(src, repo / name, ignore=ignore)
         else:

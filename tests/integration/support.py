@@ -37,6 +37,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Timing the candidate and the baseline together costs several seconds per run (7 rounds x 2
+# models x 50 single-row calls); flows that do not test it turn it off. Latency has its own
+# tests: test_pipeline (timed together, the gate), unit/test_latency, the examples' reports.
+UNTIMED = "  latency_rounds: 0           # timed in test_pipeline and unit/test_latency\n"
+
+
+def untime(config: Path) -> None:
+    """``evaluate.latency_rounds: 0`` in a config file, its text otherwise untouched."""
+    text = config.read_text(encoding="utf-8")
+    assert "\nevaluate:\n" in text, f"{config} has no evaluate section"
+    config.write_text(text.replace("\nevaluate:\n", "\nevaluate:\n" + UNTIMED, 1), encoding="utf-8")
+
+
+def copy_example(dest: Path, *ignore: str) -> Path:
+    """The bundled example copied to ``dest`` (without its outputs), latency untimed."""
+    patterns = shutil.ignore_patterns(".cml-bot", "__pycache__", *ignore)
+    shutil.copytree(EXAMPLE, dest, ignore=patterns)
+    untime(dest / "cml-bot.yaml")
+    return dest
+
+
 def small_no_baseline(config: dict[str, Any]) -> None:
     """Fast runs that compare with nothing: 5 trees, ``baseline: none``."""
     config["train"]["params"]["n_estimators"] = 5
@@ -57,8 +78,7 @@ def pr_project(where: Path, base: ConfigEdit, head: ConfigEdit) -> dict[str, Any
     """The example as a git repository checked out on ``main`` (its config changed by ``base``)
     with a ``feature`` branch one commit ahead (changed further by ``head``): the PR's head.
     Returns ``{"repo", "base", "head"}`` (the path and the two commit SHAs)."""
-    repo = where / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
+    repo = copy_example(where / "repo")
     data = yaml.safe_load((repo / "cml-bot.yaml").read_text())
     _edit_config(repo, base, data)
     (repo / ".gitignore").write_text(".cml-bot/\n")

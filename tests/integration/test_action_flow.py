@@ -7,7 +7,6 @@ import contextlib
 import copy
 import http.server
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 from cml_bot.app import github_events as app_github
 from cml_bot.cli import main
 from tests.emulator import Emulator
-from tests.integration.support import git
+from tests.integration.support import copy_example, git
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "breast-cancer"
@@ -31,7 +30,7 @@ TOKEN = "ghs_secretTOKEN123"
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     repo = tmp_path_factory.mktemp("action") / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
+    copy_example(repo)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "base")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from cml_bot.core.errors import CmlBotError
 from cml_bot.core.progress import Progress
 from cml_bot.deploy.deployer import Deployer
 from tests.emulator import Emulator
-from tests.integration.support import git
+from tests.integration.support import copy_example, git
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "breast-cancer"
@@ -50,7 +49,7 @@ def edit(repo: Path, change: Any, message: str) -> str:
 @pytest.fixture()
 def repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
+    copy_example(repo)
     (repo / "hook.py").write_text(HOOK)
     data = yaml.safe_load((repo / "cml-bot.yaml").read_text())
     data["deploy"] = {"command": ["python", "hook.py", str(tmp_path / "hook.log")]}

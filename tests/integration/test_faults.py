@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from cml_bot.cli import main
 from cml_bot.core.errors import RegistryError
 from cml_bot.registry.mlflow_backend import MlflowRegistry
 from tests.emulator import Emulator
-from tests.integration.support import git
+from tests.integration.support import copy_example, git
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "breast-cancer"
@@ -90,7 +89,7 @@ if fault:
 
 def make_repo(where: Path, change: Any) -> Path:
     repo = where / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
+    copy_example(repo)
     data = yaml.safe_load((repo / "cml-bot.yaml").read_text())
     data["train"]["params"]["n_estimators"] = 5
     change(data)

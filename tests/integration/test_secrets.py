@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,8 +26,8 @@ from cml_bot.registry.mlflow_models import _first_line
 from cml_bot.registry.tracking import Tracker
 from tests.emulator import Emulator
 from tests.integration.support import (
-    EXAMPLE,
     ROOT,
+    copy_example,
     deeper,
     free_port,
     pr_project,
@@ -260,7 +259,7 @@ def test_local_commands_print_no_credentials(
     the error names the server without it, whatever MLflow's own message quoted."""
     port = free_port()
     project = tmp_path / "project"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".cml-bot", "out"))
+    copy_example(project, "out")
     monkeypatch.chdir(project)
     env = {
         "MLFLOW_TRACKING_URI": f"http://ci:{URI_PASSWORD}@127.0.0.1:{port}",

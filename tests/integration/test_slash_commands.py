@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from cml_bot.app import local as app
 from cml_bot.app import pr_flow as flow
 from cml_bot.core.errors import CmlBotError
 from tests.emulator import Emulator
-from tests.integration.support import git
+from tests.integration.support import copy_example, git
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "breast-cancer"
@@ -30,7 +29,7 @@ PR = 7
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """main (base) and a feature branch (the PR head) of the example, checked out on main."""
     repo = tmp_path_factory.mktemp("slash") / "repo"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
+    copy_example(repo)
     text = (repo / "cml-bot.yaml").read_text().replace("n_estimators: 20", "n_estimators: 10")
     (repo / "cml-bot.yaml").write_text(text)
     git(repo, "init", "-q", "-b", "main")
