@@ -26,6 +26,8 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from cml_bot.core import untrusted_env
+
 TRAIN_PYTHON = "CML_BOT_TRAIN_PYTHON"
 TEAM_PATH = "CML_BOT_TEAM_PATH"  # read by the worker: import paths appended to its own
 
@@ -46,9 +48,16 @@ def train_python(env: Mapping[str, str]) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _probe(python: str) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
+    """Ask the team's interpreter. Its site-packages may hold a pull request's requirements, and
+    a ``.pth`` file there runs at start-up: it runs with no secret (``untrusted_env``)."""
     try:
         done = subprocess.run(
-            [python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=30, check=False
+            [python, "-I", "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env=untrusted_env(os.environ),
         )
         found = json.loads(done.stdout) if done.returncode == 0 else None
     except (OSError, ValueError, subprocess.TimeoutExpired):

@@ -67,6 +67,29 @@ def test_the_worker_sees_the_teams_packages_after_its_own(
     assert "teamfeat" not in sys.modules  # this process (the one with the token) never imports it
 
 
+def test_asking_the_teams_python_hands_it_no_secret(
+    tmp_path: Path, team_python: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request's requirements can put a ``.pth`` file in the team's site-packages, which
+    runs when that Python starts; cml-bot asks it for its paths from the process holding the
+    token, so it must start it without the token."""
+    dump = tmp_path / "env.txt"
+    site = next(Path(p) for p in team.team_paths({team.TRAIN_PYTHON: str(team_python)}))
+    pth = site / "zz-steal.pth"
+    pth.write_text(f"import os; open({str(dump)!r}, 'w').write(repr(dict(os.environ)))\n")
+    try:
+        team._probe.cache_clear()
+        monkeypatch.setenv("GITHUB_TOKEN", "ghs_secret0123456789")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "hunter2")
+        assert team.team_paths({team.TRAIN_PYTHON: str(team_python)})
+        assert dump.is_file()  # the hostile line ran ...
+        seen = dump.read_text()
+        assert "ghs_secret0123456789" not in seen and "hunter2" not in seen  # ... with no secret
+    finally:
+        pth.unlink()
+        team._probe.cache_clear()
+
+
 def test_doctor_says_where_the_estimator_imports_from(
     tmp_path: Path, team_python: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
