@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from cml_bot.cli import main
-from tests.integration.support import copy_example
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "diabetes-command"
 
 
 def test_command_trainer_train_promote_and_compare(tmp_path: Path) -> None:
     repo = tmp_path / "project"
-    copy_example(repo)
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".cml-bot", "__pycache__"))
     cfg = str(repo / "cml-bot.yaml")
     runner = CliRunner()
     env = {"MLFLOW_TRACKING_URI": ""}
