@@ -134,6 +134,12 @@ def fit(job: dict[str, Any], folder: Path) -> dict[str, Any]:
     try:
         pipeline.fit(train[features], train[job["target"]])
     except Exception as exc:  # the estimator's own message names the problem
+        if type(exc).__name__ == "InvalidParameterError":  # scikit-learn's check of a value
+            raise ConfigError(
+                f"train.params: {exc}",
+                fix="give the parameter a value the estimator accepts (in train.params, "
+                "`--set` or `/retrain`; `name=null` clears it)",
+            ) from None
         raise TrainingError(
             f"training {estimator} failed: {type(exc).__name__}: {exc}",
             fix="check train.params and the data's columns",
