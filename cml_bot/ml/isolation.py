@@ -308,6 +308,7 @@ def fit(
     features = list(dataset.features)
     job = {
         "estimator": cfg.estimator,
+        "task": cfg.model.task,
         "params": params,
         "seed": cfg.train.seed,
         "features": features,
