@@ -132,23 +132,34 @@ _DEFAULT = {
 }
 
 
-def _fit_error(exc: Exception, estimator: str, target: Any) -> CmlBotError:
-    """What went wrong in ``fit``: a parameter value, text labels the estimator cannot take, or
-    the estimator's own message."""
+def _may_encode(exc: Exception, target: Any, task: str) -> bool:
+    """Whether a failed fit is worth a second one with the labels encoded as 0..K-1: text
+    labels of a classification, and not a parameter value scikit-learn refused."""
+    refused_value = type(exc).__name__ == "InvalidParameterError"
+    return task == "classification" and target.dtype.kind not in "biuf" and not refused_value
+
+
+def _with_encoded_labels(pipeline: Any) -> Any:
+    """An unfitted copy of ``pipeline`` whose estimator is fitted on encoded labels."""
+    from sklearn.base import clone
+
+    from cml_bot.ml.labels import EncodedLabels
+
+    fresh = clone(pipeline)
+    name, model = fresh.steps[-1]
+    fresh.steps[-1] = (name, EncodedLabels(model))
+    return fresh
+
+
+def _fit_error(exc: Exception, estimator: str) -> CmlBotError:
+    """What went wrong in ``fit``: a parameter value scikit-learn refused, or the estimator's own
+    message."""
     why = f"{type(exc).__name__}: {exc}"
     if type(exc).__name__ == "InvalidParameterError":  # scikit-learn's check of a value
         return ConfigError(
             f"train.params: {exc}",
             fix="give the parameter a value the estimator accepts (in train.params, "
             "`--set` or `/retrain`; `name=null` sets it to None)",
-        )
-    if target.dtype.kind not in "biuf":
-        example = target.dropna().iloc[0] if target.notna().any() else None
-        return TrainingError(
-            f"training {estimator} failed on the text class labels of '{target.name}' (e.g. "
-            f"{example!r}): {why}",
-            fix="this estimator needs numeric class labels: encode the target as 0..K-1 in the "
-            "data, or use an estimator that takes text labels (scikit-learn's classifiers do)",
         )
     return TrainingError(
         f"training {estimator} failed: {why}",
@@ -186,7 +197,13 @@ def fit(job: dict[str, Any], folder: Path) -> dict[str, Any]:
     try:
         pipeline.fit(train[features], target)
     except Exception as exc:  # the estimator's own message names the problem
-        raise _fit_error(exc, estimator, target) from None
+        if not _may_encode(exc, target, str(job.get("task", ""))):
+            raise _fit_error(exc, estimator) from None
+        pipeline = _with_encoded_labels(pipeline)  # it may need labels 0..K-1: encode them
+        try:
+            pipeline.fit(train[features], target)
+        except Exception as again:
+            raise _fit_error(again, estimator) from None
     seconds = time.perf_counter() - start
     predict_fn = ev.sklearn_predict_fn(pipeline)
     result = _measure(folder, predict_fn, evaluation, ev.model_classes(pipeline))

@@ -68,17 +68,33 @@ def test_an_estimator_of_the_other_task_is_named(tmp_path: Path) -> None:
     )
 
 
-def test_text_labels_an_estimator_cannot_take_are_named(
+def test_text_labels_are_encoded_for_a_classifier_that_needs_integers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """It fails on the text labels as they are, so the built-in trainer fits it on 0..K-1 and
+    the model predicts the text labels (with probabilities in the same class order)."""
     (tmp_path / "intonly.py").write_text(INT_ONLY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg = project(tmp_path, "intonly.IntOnly")
+    dataset = load_dataset(cfg)
+    trained = train_builtin(cfg, dataset, {}, tmp_path / "out", echo=lambda _: None)
+    assert trained.scored.classes == ["no", "yes"]
+    assert set(trained.scored.pred.tolist()) == {"no"}  # IntOnly predicts its first class
+    assert len(trained.scored.pred) == len(dataset.evaluation)
+
+
+def test_a_wrapped_model_still_names_the_estimators_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "intonly.py").write_text(
+        INT_ONLY.replace('if y.dtype.kind not in "iu":', "if True:")
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     cfg = project(tmp_path, "intonly.IntOnly")
     with pytest.raises(TrainingError) as info:
         train_builtin(cfg, load_dataset(cfg), {}, tmp_path / "out", echo=lambda _: None)
-    assert "failed on the text class labels of 'y' (e.g. 'no'): ValueError" in info.value.message
-    assert info.value.fix == (
-        "this estimator needs numeric class labels: encode the target as 0..K-1 in the data, "
-        "or use an estimator that takes text labels (scikit-learn's classifiers do)"
+    assert info.value.message == (
+        "training intonly.IntOnly failed: ValueError: Invalid classes inferred from unique "
+        "values of `y`"
     )
-    assert "check train.params" not in str(info.value)
+    assert "check train.params and the data's columns" not in str(info.value)
