@@ -16,6 +16,7 @@ from cml_bot.bot.commands import (
     parse_command,
     retrain_overrides,
 )
+from cml_bot.bot.slash import requested_note
 from cml_bot.config import CommandsSection, edit_params, parse_config, parse_overrides
 from cml_bot.core.errors import EXIT_CONFIG, ConfigError
 
@@ -91,6 +92,9 @@ def test_retrain_removes_switches_and_refuses_python_none() -> None:
     removal = parse_command("/retrain -max_depth")
     assert isinstance(removal, ParsedCommand)
     assert "`max_depth` is not a parameter" in check_retrain_args(removal.args, ["n"])[0]
+    assert requested_note(parsed, "ann") == (
+        "Retrained with -max_depth estimator=sklearn.svm.SVC C=null at the request of @ann."
+    )
     twice = parse_command("/retrain -max_depth max_depth=3")
     assert isinstance(twice, BadArguments)
     assert twice.problems == ("`max_depth` is given more than once",)
