@@ -58,7 +58,8 @@ COMMAND_EXITS: dict[str, tuple[int, ...]] = {
     "train": (EXIT_CONFIG, EXIT_DATA, EXIT_SERVICE),
     "evaluate": (EXIT_CONFIG, EXIT_DATA, EXIT_SERVICE, EXIT_REFUSED, EXIT_NOT_FOUND),
     "promote": (EXIT_CONFIG, EXIT_SERVICE, EXIT_NOT_FOUND),
-    "run": (EXIT_GATE_FAILED, EXIT_CONFIG, EXIT_DATA, EXIT_SERVICE, EXIT_REFUSED),
+    # in Actions, `run` also answers /evaluate (no recorded candidate) and /rollback: 6
+    "run": (EXIT_GATE_FAILED, EXIT_CONFIG, EXIT_DATA, EXIT_SERVICE, EXIT_REFUSED, EXIT_NOT_FOUND),
     "compare": (EXIT_GATE_FAILED, EXIT_CONFIG, EXIT_DATA, EXIT_NOT_FOUND),
     "report": (EXIT_CONFIG, EXIT_DATA, EXIT_NOT_FOUND),
     "plan": (EXIT_CONFIG,),
