@@ -39,7 +39,7 @@ HELP = {
     "repository": "Repository to check the token against (default: GITHUB_REPOSITORY, else "
     "origin).",
     "set": "Override an estimator parameter or a config field by its dotted path, the value "
-    "read as YAML: n_estimators=300, max_depth=null (clears it), "
+    "read as YAML: n_estimators=300, max_depth=null (None; not `None`), "
     "estimator=sklearn.linear_model.LogisticRegression (its parameters start empty), "
     "-max_depth (removes the parameter), evaluate.test_size=0.3. Repeatable.",
     "out": "Folder for outputs (model, predictions, metrics, run.json). "
