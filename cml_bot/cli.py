@@ -17,16 +17,16 @@ import click
 from cml_bot import DEFAULT_CONFIG_FILE, __version__
 
 # light (no pydantic, MLflow or scikit-learn): `cml-bot plan` and `--version` load them
-from cml_bot.app import fork_publish, github_events, onboarding, summaries
+from cml_bot.app import cli_help, fork_publish, github_events, onboarding, summaries
 from cml_bot.core import EXIT_GATE_FAILED, EXIT_OK, CmlBotError, scrub, secret_values
+
+HELP = cli_help.HELP
 
 if TYPE_CHECKING:  # cml_bot.app.local loads pydantic, which `cml-bot plan` must not
     from cml_bot.app.local import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-HELP = summaries.OPTION_HELP
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -63,20 +63,18 @@ def with_settings(fn: Callable[..., R], quiet: bool) -> Callable[..., R]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]}, epilog=cli_help.main_epilog()
+)
 @click.version_option(__version__, prog_name="cml-bot")
 def main() -> None:
     """Continuous training in pull requests: train, compare against the baseline with paired
-    statistics, report, gate, promote.
-
-    Exit codes: 0 ok, 1 a gate failed, 2 bad config or usage, 3 bad data or training failed,
-    4 GitHub or MLflow failed, 5 refused (permission or safety).
-    """
+    statistics, report, gate, promote."""
 
 
 def command(fn: Callable[..., None]) -> click.Command:
-    """A `cml-bot` subcommand, with :func:`handle_errors`."""
-    return main.command()(handle_errors(fn))
+    """A `cml-bot` subcommand, with :func:`handle_errors` and its exit codes in its help."""
+    return main.command(epilog=cli_help.epilog(fn.__name__))(handle_errors(fn))
 
 
 def settings_command(*, quiet: bool = False) -> Callable[[Callable[..., None]], click.Command]:
@@ -99,23 +97,22 @@ set_option = click.option(
     "overrides",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Override an estimator parameter (n_estimators=300) or any config "
-    "field by its dotted path (evaluate.test_size=0.3). Repeatable.",
+    help=HELP["set"],
 )
-out_option = click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder for outputs (model, predictions, metrics, run.json). "
-    "Default: .cml-bot/out next to the config.",
-)
+
+
+def out_option(key: str = "out") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """--out, whose meaning differs by command: its help is ``HELP[key]``."""
+    path = click.Path(path_type=Path)
+    return click.option("--out", "out_dir", type=path, default=None, help=HELP[key])
+
+
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 
 
-def flow_options(fn: Callable[P, R]) -> Callable[P, R]:
+def flow_options(out: str = "out") -> Callable[[Callable[P, R]], Callable[P, R]]:
     """--config, --set and --out: what a command that trains or scores a model takes first."""
-    return config_option(set_option(out_option(fn)))
+    return lambda fn: config_option(set_option(out_option(out)(fn)))
 
 
 def folders(fn: Callable[P, R]) -> Callable[P, R]:
@@ -135,7 +132,7 @@ def validate(config_path: Path) -> None:
 
 
 @settings_command()
-@flow_options
+@flow_options()
 @click.option("--no-log", is_flag=True, help="Do not log an MLflow run.")
 @quiet_option
 def train(st: Settings, no_log: bool) -> None:
@@ -146,7 +143,7 @@ def train(st: Settings, no_log: bool) -> None:
 
 
 @settings_command()
-@flow_options
+@flow_options()
 @click.option("--version", "version", default=None, metavar="vN", help=HELP["version"])
 @quiet_option
 def evaluate(st: Settings, version: str | None) -> None:
@@ -158,7 +155,7 @@ def evaluate(st: Settings, version: str | None) -> None:
 
 @settings_command()
 @config_option
-@out_option
+@out_option("promote-out")
 @click.option("--run-id", default=None, help=HELP["run-id"])
 @quiet_option
 def promote(st: Settings, run_id: str | None) -> None:
@@ -170,7 +167,7 @@ def promote(st: Settings, run_id: str | None) -> None:
 
 
 @settings_command()
-@flow_options
+@flow_options("run-out")
 @click.option("--local", is_flag=True, help="Run the PR flow on this working tree, no GitHub.")
 @click.option("--base", "base_ref", default=None, metavar="REF", help=HELP["base"])
 @click.option(
@@ -214,7 +211,7 @@ def run(
 
 @settings_command(quiet=True)
 @config_option
-@out_option
+@out_option("compare-out")
 @folders
 @click.option("--no-fail", is_flag=True, help="Exit 0 even when a gate fails.")
 @click.option("--json", "as_json", is_flag=True, help="Print result.json instead of a summary.")
@@ -235,7 +232,7 @@ def compare(
 
 @settings_command(quiet=True)
 @config_option
-@out_option
+@out_option("compare-out")
 @folders
 def report(st: Settings, baseline_dir: Path, candidate_dir: Path) -> None:
     """Print the markdown report comparing two output folders (also written to report.md)."""
@@ -280,7 +277,7 @@ def publish(st: Settings, artifact: Path) -> None:
 
 
 @settings_command()
-@flow_options
+@flow_options("run-out")
 @quiet_option
 def deploy(st: Settings) -> None:
     """Evaluate this commit against the champion; if it passes the gates, register it, move the
@@ -322,13 +319,13 @@ def models(st: Settings, as_json: bool) -> None:
 
 @command
 @config_option
-@click.option("--task", type=click.Choice(["classification", "regression"]), default=None)
+@click.option("--task", type=click.Choice(["classification", "regression"]), help=HELP["task"])
 @click.option("--data", default=None, metavar="PATH|sklearn:NAME", help=HELP["data"])
 @click.option("--target", default=None, help="The label column (default: guessed from the data).")
 @click.option("--metric", "metrics", multiple=True, metavar="SCORER", help=HELP["metric"])
 @click.option("--model-name", default=None, help="Registered model name (default: the repo's).")
 @click.option("--id-column", default=None, help="A column with stable row ids (default: found).")
-@click.option("--action-ref", default=None, metavar="OWNER/REPO@SHA", help=HELP["action-ref"])
+@click.option("--action-ref", default=None, metavar="OWNER/REPO@REF", help=HELP["action-ref"])
 @click.option("--default-branch", default=None, help=HELP["default-branch"])
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing: flags, else defaults.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")

@@ -11,6 +11,7 @@ public as a namespace for the CLI:
 * ``deploy``: deploy on merge, rollback and the model list;
 * ``pr_flow``: train, resolve the baseline, compare and render one pull request's report;
 * ``onboarding``: `cml-bot init` and `cml-bot doctor`;
+* ``cli_help``: the CLI's option help and exit codes per command (from ``core.EXIT_CODES``);
 * ``summaries``: the texts the CLI prints (an outcome, a comparison, a deploy, the model list);
 * ``trust``: the pull request's config judged by the default branch's privileged settings.
 
@@ -19,6 +20,7 @@ May import: every package.
 
 __all__ = [
     "actions_env",
+    "cli_help",
     "deploy",
     "fork_publish",
     "github_events",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cml_bot.app.actions_env import Runner, ScrubbingGitHub, github_client
-from cml_bot.core import GitHubError, PayloadError, RefusedError
+from cml_bot.core import ConfigError, PayloadError, RefusedError
 
 if TYPE_CHECKING:
     from cml_bot.app.local import Settings
@@ -39,7 +39,7 @@ def publish_artifact(settings: Settings, artifact: Path) -> StickyResult:
     result = untrusted.read_result(artifact)
     gh = github_client(runner)
     if gh is None:
-        raise GitHubError("publishing needs a token", fix="pass `github-token` to the job")
+        raise ConfigError("publishing needs a token", fix="pass `github-token` to the job")
     _check_claim(gh, pr, sha, run_sha)
     run_url = str(run.get("html_url") or "") or None
     return _publish(settings, gh, cfg, result, pr=pr, sha=sha, run_url=run_url)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cml_bot.config import Config, apply_overrides, load_config
-from cml_bot.core import ConfigError, Progress, RegistryError, utc_now, without_credentials
+from cml_bot.config import Config, apply_overrides, edit_params, load_config
+from cml_bot.core import ConfigError, NotFoundError, Progress, utc_now, without_credentials
 from cml_bot.core import git as gitinfo
 
 if TYPE_CHECKING:  # the flow, the models and the registries load pandas, sklearn and MLflow
@@ -39,18 +39,24 @@ class Settings:
 
 
 def load(settings: Settings) -> Config:
-    """The config with dotted overrides (``evaluate.test_size=0.3``) applied and re-validated.
+    """The config with dotted overrides (``evaluate.test_size=0.3``), an estimator switch
+    (``estimator=...``) and parameter removals (``-name``) applied and re-validated.
 
-    Bare keys are estimator parameters; they are applied by the trainer and recorded, and checked
-    against the estimator's own parameters there.
+    Other bare keys are estimator parameters (:func:`param_overrides`); they are applied by the
+    trainer and recorded, and checked against the estimator's own parameters there.
     """
     cfg = load_config(settings.config_path)
     dotted = {k: v for k, v in settings.overrides.items() if "." in k}
-    return apply_overrides(cfg, dotted)
+    return edit_params(apply_overrides(cfg, dotted), settings.overrides)[0]
 
 
 def param_overrides(settings: Settings) -> dict[str, Any]:
-    return {k: v for k, v in settings.overrides.items() if "." not in k}
+    """The parameter values of ``--set`` (not the estimator, a removal or a dotted field)."""
+    return {
+        k: v
+        for k, v in settings.overrides.items()
+        if "." not in k and k != "estimator" and not k.startswith("-")
+    }
 
 
 def out_dir(settings: Settings, cfg: Config, role: str = "candidate") -> Path:
@@ -131,13 +137,9 @@ def evaluate(settings: Settings, version: str | None = None) -> Outcome:
     cfg = load(settings)
     tracker = make_tracker(cfg, settings.env)
     registry = make_registry(cfg, settings.env, tracker)
-    found = registry.get(version.lstrip("v")) if version else registry.champion(cfg.deploy.alias)
+    found = registry.get(version.lstrip("vV")) if version else registry.champion(cfg.deploy.alias)
     if found is None:
-        what = f"version {version}" if version else f"version behind the '{cfg.deploy.alias}' alias"
-        raise RegistryError(
-            f"{cfg.model.name} has no {what} in {without_credentials(tracker.tracking_uri)}",
-            fix="train and promote a model first (`cml-bot train` then `cml-bot promote`)",
-        )
+        raise _no_version(cfg, registry, version, without_credentials(tracker.tracking_uri))
     dest = out_dir(settings, cfg)
     evaluation = score_registered(cfg, found, tracker, dest, settings.progress, registry=registry)
     outcome = Outcome(
@@ -152,6 +154,19 @@ def evaluate(settings: Settings, version: str | None = None) -> Outcome:
     return outcome
 
 
+def _no_version(cfg: Config, registry: Registry, version: str | None, store: str) -> NotFoundError:
+    """``evaluate``'s error when the version (or the champion) does not exist: what does."""
+    what = f"version {version}" if version else f"version behind the '{cfg.deploy.alias}' alias"
+    have = [f"v{v.version}" for v in registry.versions()]
+    if not have:
+        fix = "train and promote a model first (`cml-bot train` then `cml-bot promote`)"
+    elif version:
+        fix = f"name one of its versions: {', '.join(have)} (`cml-bot models` lists them)"
+    else:
+        fix = f"promote one of its versions ({', '.join(have)}), or pass --version vN"
+    return NotFoundError(f"{cfg.model.name} has no {what} in {store}", fix=fix)
+
+
 def promote(settings: Settings, run_id: str | None = None) -> ModelVersion:
     """Register a run's model (default: the last ``cml-bot train`` output) and move the alias."""
     from cml_bot.ml import promote as do_promote
@@ -161,9 +176,10 @@ def promote(settings: Settings, run_id: str | None = None) -> ModelVersion:
     tracker = make_tracker(cfg, settings.env)
     registry = make_registry(cfg, settings.env, tracker)
     if run_id is None:
-        run_id = read_outcome(out_dir(settings, cfg)).get("run_id")
+        fix = "run `cml-bot train` (into --out DIR if you pass it), or pass --run-id"
+        run_id = read_outcome(out_dir(settings, cfg), fix).get("run_id")
         if not run_id:
-            raise RegistryError(
+            raise NotFoundError(
                 "the last training run was not logged to MLflow",
                 fix="run `cml-bot train` without --no-log, then promote",
             )
@@ -194,6 +210,7 @@ def run_local(
     tracker = make_tracker(cfg, settings.env)
     registry = make_registry(cfg, settings.env, tracker)
     git = git_info(cfg, settings.env)
+    _need_git(cfg, registry, git, baseline_mode or cfg.baseline)
     inputs = flow.FlowInputs(
         overrides=param_overrides(settings),
         git=git,
@@ -214,6 +231,22 @@ def run_local(
         registry=registry,
         progress=settings.progress,
         now=now(),
+    )
+
+
+def _need_git(cfg: Config, registry: Registry, git: gitinfo.GitInfo, mode: str) -> None:
+    """Before training: a baseline from the base commit needs a git repository (checked first,
+    as `deploy` does, rather than after the candidate is trained)."""
+    if git.sha or mode == "none":
+        return
+    if mode == "champion" and registry.champion(cfg.deploy.alias) is not None:
+        return
+    raise ConfigError(
+        f"`cml-bot run --local` retrains the base commit as the baseline"
+        f"{' (there is no champion yet)' if mode == 'champion' else ''}, and {cfg.root} is not "
+        "in a git repository",
+        fix="run it inside your repository (`git init` and a first commit), or pass "
+        "--baseline none to see the candidate alone",
     )
 
 

@@ -230,8 +230,10 @@ class CommandRunner:
         from cml_bot.app import pr_flow as flow
         from cml_bot.app.local import DEFAULT_OUT, make_registry, make_tracker, now
         from cml_bot.bot import commands as commands
+        from cml_bot.config import edit_params
 
         overrides = commands.retrain_overrides(parsed.args) if parsed.verb == "retrain" else {}
+        head_cfg, overrides = edit_params(head_cfg, overrides)  # estimator=, -name
         tracker = make_tracker(head_cfg, self.env)
         registry = make_registry(head_cfg, self.env, tracker)
         out = self.settings.out_dir or self.cfg.root / DEFAULT_OUT

@@ -9,28 +9,6 @@ from typing import TYPE_CHECKING
 
 from cml_bot.core import metrics as metrics
 
-# The CLI's help of the options whose declaration would not fit on one line with it.
-OPTION_HELP = {
-    "version": "Registered version to score (default: the champion alias).",
-    "run-id": "MLflow run whose model to register (default: the last `cml-bot train` in --out).",
-    "base": "Git ref to retrain as the baseline when there is no champion (or with "
-    "--baseline base). Default: the merge base with the default branch.",
-    "event-name": "The event (pull_request, issue_comment, push, ...). Env: GITHUB_EVENT_NAME.",
-    "screen": "In Actions: decide, and answer or refuse a command, with no ML stack (the "
-    "action's step before it installs one); the step output `proceed` says if `run` is needed.",
-    "to": "Version to roll back to (default: the one before the current champion).",
-    "data": "Training data: a CSV or Parquet file, or a dataset bundled with scikit-learn.",
-    "metric": "A scikit-learn scorer name. Repeatable; default by task.",
-    "action-ref": "The cml-bot action the workflows use; pin it to a full commit SHA you "
-    "reviewed. Default: cml-bot/cml-bot@v<this version> (marked NOT PINNED in the files).",
-    "forks": "Also write the fork recipe: the PR job uploads its result for fork PRs, and "
-    "cml-bot-publish.yml posts it from the default branch (docs/workflows.md §3).",
-    "default-branch": "Branch whose pushes deploy (default: origin's HEAD, else main).",
-    "token-env": "Environment variable holding a GitHub token to check against GITHUB_API_URL.",
-    "repository": "Repository to check the token against (default: GITHUB_REPOSITORY, else "
-    "origin).",
-}
-
 if TYPE_CHECKING:
     from cml_bot.app.deploy import DeployRun
     from cml_bot.app.pr_flow import FlowResult

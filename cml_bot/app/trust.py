@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cml_bot.config import PRIVILEGED, Config, Gate, config_from_text, with_trusted
-from cml_bot.core import CmlBotError
+from cml_bot.core import EXIT_CONFIG, CmlBotError
 from cml_bot.core import git as gitinfo
 
 
@@ -77,4 +77,5 @@ def _first_readable(cfg: Config, root: Path, refs: Sequence[str], rel: str) -> C
         "decided by the default branch's gates, not the pull request's",
         fix="check out with the history (actions/checkout with fetch-depth: 0; "
         "docs/troubleshooting.md#shallow-checkout)",
+        exit_code=EXIT_CONFIG,
     )

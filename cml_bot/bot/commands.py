@@ -24,9 +24,10 @@ The rules, in the order they are applied by :func:`parse_command`:
 
 Arguments per verb:
 
-``/retrain [key=value ...]``
-    parameter overrides; the keys the repository allows are checked later with
-    :func:`check_retrain_args` (they come from the config). A bare word is an error.
+``/retrain [key=value ...] [-key ...]``
+    parameter overrides (values read as YAML; ``-key`` removes a parameter, ``estimator=``
+    switches the estimator); the keys the repository allows are checked later with
+    :func:`check_retrain_args` (they come from the config). Another bare word is an error.
 ``/evaluate``, ``/deploy``
     no arguments but the reserved ``sha=<commit>``.
 ``/rollback [vN]``
@@ -72,7 +73,7 @@ SUMMARIES: dict[str, str] = {
     "help": "show this list",
 }
 USAGE: dict[str, str] = {
-    "retrain": "/retrain [key=value ...] [sha=<commit>]",
+    "retrain": "/retrain [key=value ...] [-key ...] [sha=<commit>]",
     "evaluate": "/evaluate [sha=<commit>]",
     "deploy": "/deploy [sha=<commit>]",
     "rollback": "/rollback [vN]",
@@ -81,6 +82,8 @@ USAGE: dict[str, str] = {
 
 _VERB_RE = re.compile(r"/([A-Za-z][A-Za-z0-9_-]*)")
 _KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_REMOVE_RE = re.compile(r"-[A-Za-z_][A-Za-z0-9_]*")  # /retrain -max_depth: remove the parameter
+PYTHON_SPELLINGS = frozenset({"None"})  # YAML reads it as text: say to write `null`
 _SHA_RE = re.compile(r"[0-9a-fA-F]{7,64}")
 _FLOAT_RE = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")
 _VERSION_RE = re.compile(r"[vV]?([0-9]{1,9})")
@@ -201,6 +204,11 @@ def _parse_args(verb: str, rest: str, raw: str) -> ParsedCommand | BadArguments:
 
 def _add_token(verb: str, token: str, args: dict[str, str], bare: list[str]) -> list[str]:
     key, sep, value = token.partition("=")
+    if not sep and verb == "retrain" and _REMOVE_RE.fullmatch(token):
+        if token in args or token[1:] in args:
+            return [f"{code_span(token[1:])} is given more than once"]
+        args[token] = ""  # remove the parameter: see retrain_overrides
+        return []
     if not sep:
         if verb == "rollback" and "version" not in args:
             args["version"] = token
@@ -212,7 +220,7 @@ def _add_token(verb: str, token: str, args: dict[str, str], bare: list[str]) -> 
             f"{code_span(key)} is not a valid argument name: use letters, digits, `_` and `.`, "
             "e.g. `n_estimators=300`"
         ]
-    if key in args:
+    if key in args or "-" + key in args:
         return [f"{code_span(key)} is given more than once"]
     if value == "":
         return [f"{code_span(key + '=')} has no value: write `{key}=null` to unset it"]
@@ -299,10 +307,15 @@ def check_retrain_args(args: Mapping[str, str], allowed_keys: Iterable[str]) -> 
     for key, raw in args.items():
         if key in RESERVED_ARGS:
             continue
-        if key not in allowed:
-            problems.append(_not_allowed(key, allowed))
+        if key.removeprefix("-") not in allowed:
+            problems.append(_not_allowed(key.removeprefix("-"), allowed))
             continue
-        if _is_collection(raw):
+        if raw.strip() in PYTHON_SPELLINGS:
+            problems.append(
+                f"{code_span(key + '=' + raw)}: YAML reads `{raw}` as the text '{raw}'; write "
+                f"`{key}=null` to set it to None, or `-{key}` to remove the parameter"
+            )
+        elif _is_collection(raw):
             problems.append(
                 f"{code_span(key)}: {code_span(raw)} is a list or mapping; give one value "
                 "(a number, a string, true/false or null)"
@@ -311,8 +324,14 @@ def check_retrain_args(args: Mapping[str, str], allowed_keys: Iterable[str]) -> 
 
 
 def retrain_overrides(args: Mapping[str, str]) -> dict[str, Scalar]:
-    """Typed parameter overrides from checked ``/retrain`` arguments (reserved ones left out)."""
-    return {k: parse_value(v) for k, v in args.items() if k not in RESERVED_ARGS}
+    """Typed parameter overrides from checked ``/retrain`` arguments (reserved ones left out);
+    a removal keeps its key ``-name`` (with None), as ``--set -name`` does (``config.edit_params``
+    applies both, and ``estimator=``)."""
+    return {
+        k: None if k.startswith("-") else parse_value(v)
+        for k, v in args.items()
+        if k not in RESERVED_ARGS
+    }
 
 
 def _is_collection(raw: str) -> bool:
@@ -360,6 +379,11 @@ def help_text(commands_cfg: CommandsSection) -> str:
             "| command | what it does | who may use it |",
             "|---|---|---|",
             *rows,
+            "",
+            "`/retrain` values are YAML: `max_depth=null` sets a parameter to None (not "
+            "`None`), `-max_depth` removes it (the estimator's default), "
+            "`estimator=sklearn.linear_model.LogisticRegression` switches the estimator and "
+            "starts its parameters empty (when `estimator` is an allowed parameter).",
             "",
             "`sha=<commit>` pins a command to the head commit you reviewed: it does not run "
             "if the pull request has moved on since.",

@@ -114,7 +114,7 @@ def superseded_reply(verb: str, actor: str, url: str) -> str:
 def requested_note(parsed: cmd.ParsedCommand, actor: str) -> str:
     overrides = parsed.overrides
     if parsed.verb == "retrain" and overrides:
-        shown = " ".join(f"{k}={v}" for k, v in overrides.items())
+        shown = " ".join(k if k.startswith("-") else f"{k}={v}" for k, v in overrides.items())
         return f"Retrained with {shown} at the request of @{actor}."
     if parsed.verb == "retrain":
         return f"Retrained at the request of @{actor}."

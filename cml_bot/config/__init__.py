@@ -15,6 +15,7 @@ from cml_bot.config.latency import LATENCY_GATE
 from cml_bot.config.loading import (
     apply_overrides,
     config_from_text,
+    edit_params,
     load_config,
     parse_overrides,
     read_yaml,
@@ -31,6 +32,7 @@ __all__ = [
     "Gate",
     "apply_overrides",
     "config_from_text",
+    "edit_params",
     "load_config",
     "parse_config",
     "parse_overrides",

@@ -84,25 +84,56 @@ def describe(err: ErrorDetails, root: type[BaseModel]) -> str:
         return f"{where}: {value!r} is not allowed\n  fix: use one of {expected}"
     if kind == "value_error" and isinstance(err.get("ctx", {}).get("error"), _FieldError):
         fe: _FieldError = err["ctx"]["error"]
-        return f"{_path(fe.loc)}: {fe.value!r} {fe.problem}\n  fix: {fe.fix}"
-    msg = err["msg"].removeprefix("Value error, ")
-    shown = "" if isinstance(value, dict) else f" (got {value!r})"
-    return f"{where}: {msg}{shown}\n  fix: {_FIXES.get(kind, 'correct the value in the config')}"
+        shown = "" if fe.value is None else f"{_show(fe.value)} "
+        return f"{_path(fe.loc)}: {shown}{fe.problem}\n  fix: {fe.fix}"
+    if kind == "value_error":  # a validator's own words (no field of its own to name)
+        msg = str(err["ctx"]["error"]) if "error" in err.get("ctx", {}) else "is not valid"
+        return f"{where}: {msg}\n  fix: correct {where} (docs/configuration.md)"
+    problem, fix = _own_words(kind, err.get("ctx", {}), loc)
+    shown = "" if isinstance(value, dict) else f"{_show(value)} "
+    return f"{where}: {shown}{problem}\n  fix: {fix}"
 
 
-_FIXES = {
-    "string_type": "write a string (quote it in YAML)",
-    "int_parsing": "write a whole number",
-    "int_type": "write a whole number",
-    "float_parsing": "write a number",
-    "float_type": "write a number",
-    "bool_parsing": "write true or false",
-    "list_type": "write a YAML list, e.g. [a, b]",
-    "dict_type": "write a mapping of key: value",
-    "model_type": "write a mapping of key: value",
-    "string_pattern_mismatch": "use letters, digits, '.', '_' or '-' (no spaces)",
-    "greater_than": "write a larger number",
-    "greater_than_equal": "write a larger number",
-    "less_than": "write a smaller number",
-    "less_than_equal": "write a smaller number",
+def _show(value: object) -> str:
+    """A value as the user wrote it: ``90`` for 90.0, quotes around text."""
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+def _own_words(kind: str, ctx: dict[str, object], loc: Loc) -> tuple[str, str]:
+    """cml-bot's words for a pydantic error kind (never pydantic's): the problem and the fix."""
+    for bound, (says, fix) in _BOUNDS.items():
+        if bound in ctx and kind.startswith(("greater", "less")):
+            return says.format(_show(ctx[bound])), fix.format(_show(ctx[bound]))
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        word = "at least" if kind == "too_short" else "at most"
+        return f"has {'too few' if kind == 'too_short' else 'too many'} items", f"give {word} {n}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        name = loc[-1] if loc else "the file"
+        return "is not a mapping", f"write `{name}:` as a mapping of key: value (an indented block)"
+    problem, fix = _KINDS.get(kind, ("is not a value this field takes", ""))
+    return problem, fix or f"see what {_path(loc)} takes in docs/configuration.md"
+
+
+_BOUNDS = {
+    "gt": ("must be greater than {}", "write a number above {}"),
+    "ge": ("must be at least {}", "write {} or more"),
+    "lt": ("must be less than {}", "write a number below {}"),
+    "le": ("must be at most {}", "write {} or less"),
+}
+
+_KINDS = {
+    "string_type": ("is not text", "write a string (quote it in YAML)"),
+    "int_parsing": ("is not a whole number", "write a whole number, e.g. 3"),
+    "int_type": ("is not a whole number", "write a whole number, e.g. 3"),
+    "int_from_float": ("is not a whole number", "write a whole number, e.g. 3"),
+    "float_parsing": ("is not a number", "write a number, e.g. 0.25"),
+    "float_type": ("is not a number", "write a number, e.g. 0.25"),
+    "bool_parsing": ("is not true or false", "write true or false"),
+    "bool_type": ("is not true or false", "write true or false"),
+    "list_type": ("is not a list", "write a YAML list, e.g. [a, b]"),
+    "string_pattern_mismatch": (
+        "is not a valid name",
+        "use letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)",
+    ),
 }

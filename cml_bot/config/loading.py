@@ -17,6 +17,9 @@ from cml_bot.config.models import Config, parse_config
 from cml_bot.core import ConfigError
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+_PARAM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Python's spelling of "no value", which YAML reads as text: refused with the YAML spelling.
+PYTHON_NONE = frozenset({"None"})
 
 
 class _UniqueKeys(yaml.SafeLoader):
@@ -87,27 +90,87 @@ def config_from_text(text: str, *, root: Path, source: str, name: str) -> Config
 
 
 def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """``["n_estimators=300", "max_depth=null"]`` -> typed values (YAML scalars)."""
+    """``["n_estimators=300", "max_depth=null", "-min_samples_leaf"]`` -> typed values (YAML
+    scalars; ``null`` and ``~`` are None); ``-name`` removes a parameter (the key ``-name``)."""
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         key = key.strip()
+        if not sep and key.startswith("-") and _PARAM_RE.match(key[1:]):
+            out[key] = None
+            continue
         if not sep or not _KEY_RE.match(key):
             raise ConfigError(
                 f"override {pair!r} is not key=value",
-                fix="write it as name=value, e.g. n_estimators=300",
+                fix="write it as name=value, e.g. n_estimators=300 (-name removes a parameter)",
             )
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        if isinstance(value, (dict, list)):
-            raise ConfigError(
-                f"override {key}: {raw!r} must be a single value",
-                fix="give a number, a string, true/false or null",
-            )
-        out[key] = value
+        out[key] = _scalar(key, raw)
     return out
+
+
+def _scalar(key: str, raw: str) -> Any:
+    """One ``--set`` value read as YAML; Python's ``None`` and collections are refused."""
+    if raw.strip() in PYTHON_NONE:
+        raise ConfigError(
+            f"override {key}={raw.strip()}: YAML reads `{raw.strip()}` as the text "
+            f"'{raw.strip()}', not as no value",
+            fix=f"write {key}=null (or {key}=~) to set it to None, or -{key} to remove it",
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if isinstance(value, (dict, list)):
+        raise ConfigError(
+            f"override {key}: {raw!r} must be a single value",
+            fix="give a number, a string, true/false or null",
+        )
+    return value
+
+
+def edit_params(cfg: Config, overrides: Mapping[str, object]) -> tuple[Config, dict[str, Any]]:
+    """The bare-key overrides of ``--set`` and ``/retrain`` applied to ``train``:
+    ``estimator=PATH`` switches the estimator and empties ``train.params`` (the new estimator's
+    own defaults), ``-name`` removes ``train.params.name``. Returns the config and the
+    remaining parameter values (applied over ``train.params`` by the trainer)."""
+    values = {k: v for k, v in overrides.items() if _PARAM_RE.match(k) and k != "estimator"}
+    removed = [k[1:] for k in overrides if k.startswith("-")]
+    if "estimator" not in overrides and not removed:
+        return cfg, values
+    train = cfg.train.model_dump()
+    for key in removed:
+        _check_removal(key, train["params"], values)
+        del train["params"][key]
+    if "estimator" in overrides:
+        train.update(estimator=_estimator_path(overrides["estimator"]), params={})
+    data = {**cfg.model_dump(), "train": train}
+    new = parse_config(data, root=cfg.root, source="config with overrides")
+    new._file_name = cfg.file_name
+    return new, values
+
+
+def _check_removal(key: str, params: Mapping[str, object], values: Mapping[str, object]) -> None:
+    if key in values:
+        raise ConfigError(
+            f"override -{key}: {key} is also set ({key}={values[key]!r})",
+            fix=f"either set {key}=VALUE or remove it with -{key}, not both",
+        )
+    if key not in params:
+        raise ConfigError(
+            f"override -{key}: train.params has no '{key}' to remove "
+            f"({', '.join(params) or 'none is set'})",
+            fix="name a parameter set in train.params",
+        )
+
+
+def _estimator_path(value: object) -> str:
+    if not isinstance(value, str) or "." not in value:
+        raise ConfigError(
+            f"override estimator={value!r} is not an import path",
+            fix="write estimator=module.Class, e.g. "
+            "estimator=sklearn.linear_model.LogisticRegression",
+        )
+    return value
 
 
 def apply_overrides(cfg: Config, overrides: Mapping[str, object]) -> Config:

@@ -21,6 +21,7 @@ from pydantic import (
 
 from cml_bot import DEFAULT_CONFIG_FILE
 from cml_bot.config.errors import _FieldError, _or, describe
+from cml_bot.config.gatecheck import check_metric_gate
 from cml_bot.config.latency import LATENCY_GATE, check_latency_gate
 from cml_bot.config.sections import (
     PERMISSION_ORDER,
@@ -112,9 +113,37 @@ class TrainSection(_Strict):
     @model_validator(mode="after")
     def _one_trainer(self) -> TrainSection:
         if self.command is None and self.data is None:
-            raise ValueError("set either `data` (built-in trainer) or `command` (your own trainer)")
+            raise _FieldError(
+                ("train",),
+                None,
+                "has nothing to train from: neither `data` nor `command` is set",
+                "set train.data (a CSV or Parquet file, or sklearn:<name>) for the built-in "
+                "trainer, or train.command for your own",
+            )
         if self.command is not None and len(self.command) == 0:
-            raise ValueError("`command` is empty: give the program and its arguments")
+            raise _FieldError(
+                ("train", "command"), [], "is empty", "give the program and its arguments"
+            )
+        if (
+            self.data is not None
+            and self.command is None
+            and not self.target
+            and not self.data.startswith("sklearn:")
+        ):
+            raise _FieldError(
+                ("train", "target"),
+                None,
+                "is required with a data file",
+                "name the label column in train.target",
+            )
+        if self.command is not None and self.estimator is not None:
+            raise _FieldError(
+                ("train", "estimator"),
+                self.estimator,
+                "is not used: `train.command` trains the model, so the built-in trainer and "
+                "its estimator never run (train.params still reach the command as {params_json})",
+                "remove train.estimator, or remove train.command to use the built-in trainer",
+            )
         if (
             self.data is not None
             and self.command is None
@@ -209,7 +238,7 @@ class Gate(_Strict):
     @model_validator(mode="after")
     def _bounds(self) -> Gate:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g}): no value passes")
         return self
 
 
@@ -257,7 +286,9 @@ class Config(_Strict):
         for name in self.gates:
             if name == LATENCY_GATE:
                 check_latency_gate(self.gates[name])
-            elif name not in self.evaluate.metrics:
+            elif name in self.evaluate.metrics:
+                check_metric_gate(name, self.gates[name])
+            else:
                 hint = difflib.get_close_matches(name, self.evaluate.metrics, n=1, cutoff=0.5)
                 raise _FieldError(
                     ("gates", name),

@@ -144,9 +144,9 @@ RULES = [
     "A gate's `min` must not be above its `max`.",
     "Relative paths (`train.data`, `evaluate.data`, `report.template`, a relative program in "
     "`train.command`) resolve against the folder that holds the config file.",
-    "`--set key=value` overrides one field for one run: a bare key is an estimator parameter "
-    "(`--set n_estimators=300`), a dotted key any field (`--set evaluate.test_size=0.3`); values "
-    "are YAML scalars, so `null`, `true` and `0.1` are typed. The result is validated again.",
+    "`--set key=value` overrides for one run, values read as YAML: a bare key is an estimator "
+    "parameter (`n_estimators=300`; `max_depth=null` is None, `-max_depth` removes it, "
+    "`estimator=PATH` switches, its params start empty), a dotted key any field. Re-validated.",
 ]
 
 KIND_INTERVALS: dict[str, str] = {

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cml_bot.config.errors import _FieldError
+
 Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
 PERMISSION_ORDER: tuple[str, ...] = ("none", "read", "triage", "write", "maintain", "admin")
 
@@ -25,7 +27,10 @@ def _argv(value: object) -> object:
         try:
             return shlex.split(value)
         except ValueError as exc:
-            raise ValueError(f"cannot split the command line: {exc}") from None
+            raise ValueError(
+                f"cannot split {value!r} like a shell line ({exc}): close the quotes, or write "
+                "the command as a YAML list of arguments"
+            ) from None
     return value
 
 
@@ -75,9 +80,11 @@ class RegistrySection(_Strict):
     def _logins(cls, value: list[str]) -> list[str]:
         for login in value:
             if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", login):
-                raise ValueError(
-                    f"{login!r} is not a GitHub login; write the account name, e.g. "
-                    "github-actions[bot] or my-app[bot]"
+                raise _FieldError(
+                    ("registry", "authors"),
+                    login,
+                    "is not a GitHub login",
+                    "write the account name, e.g. github-actions[bot] or my-app[bot]",
                 )
         return value
 

@@ -9,14 +9,19 @@ as namespaces (``git.head_sha()``, ``metrics.METRICS``); the rest is imported by
 from cml_bot.core import git, metrics
 from cml_bot.core.clock import iso_utc, utc_now
 from cml_bot.core.errors import (
+    EXIT_CODES,
     EXIT_CONFIG,
+    EXIT_DATA,
     EXIT_GATE_FAILED,
+    EXIT_NOT_FOUND,
     EXIT_OK,
+    EXIT_REFUSED,
     EXIT_SERVICE,
     CmlBotError,
     ConfigError,
     DataError,
     GitHubError,
+    NotFoundError,
     PayloadError,
     RefusedError,
     RegistryError,
@@ -36,15 +41,20 @@ from cml_bot.core.redact import (
 from cml_bot.core.repos import is_fork, same_repository
 
 __all__ = [
+    "EXIT_CODES",
     "EXIT_CONFIG",
+    "EXIT_DATA",
     "EXIT_GATE_FAILED",
+    "EXIT_NOT_FOUND",
     "EXIT_OK",
+    "EXIT_REFUSED",
     "EXIT_SERVICE",
     "VALUE_LIMIT",
     "CmlBotError",
     "ConfigError",
     "DataError",
     "GitHubError",
+    "NotFoundError",
     "PayloadError",
     "Progress",
     "RefusedError",

@@ -1,18 +1,8 @@
 """One error base class. Every message says what went wrong and how to fix it.
 
-Exit codes (documented in the README):
-
-====  =======================================================
-code  meaning
-====  =======================================================
-0     success (or nothing to do)
-1     the model failed a gate, or one is inconclusive under ``verdict.inconclusive: fail``
-      (``--no-fail`` turns this into 0)
-2     bad configuration or bad command-line usage
-3     bad data, a failed training or evaluation
-4     an external service failed (GitHub, MLflow) after retries
-5     refused: the caller lacks permission or the request is unsafe
-====  =======================================================
+Exit codes: :data:`EXIT_CODES` is the one table. Each code means one thing; every command's
+``--help`` and the README render it from here (``cml_bot.app.cli_help``; a test keeps the README
+equal to it). Each error class carries its code.
 """
 
 from __future__ import annotations
@@ -23,6 +13,21 @@ EXIT_CONFIG = 2
 EXIT_DATA = 3
 EXIT_SERVICE = 4
 EXIT_REFUSED = 5
+EXIT_NOT_FOUND = 6
+
+# code -> what it means, for people (the README's table and every command's --help).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success, or nothing to do for this event",
+    EXIT_GATE_FAILED: "the model did not pass: a gate failed, or one is inconclusive under "
+    "`verdict.inconclusive: fail` (`--no-fail` reports only); `doctor`: a check failed",
+    EXIT_CONFIG: "usage or configuration: a bad option, config field, or parameter name or "
+    "value; `init`: a file would be overwritten",
+    EXIT_DATA: "data or training: the data is unusable, or training or scoring failed",
+    EXIT_SERVICE: "a service failed: GitHub or MLflow, after retries",
+    EXIT_REFUSED: "refused: the caller lacks permission, or the request is unsafe",
+    EXIT_NOT_FOUND: "nothing to act on: no such output folder, run, model version or champion, "
+    "or no earlier version to roll back to",
+}
 
 
 class CmlBotError(Exception):
@@ -86,3 +91,10 @@ class RefusedError(CmlBotError):
     """The request is not allowed (permission, fork safety)."""
 
     exit_code = EXIT_REFUSED
+
+
+class NotFoundError(CmlBotError):
+    """What the command should act on does not exist: an output folder, a logged run, a model
+    version, the champion, an earlier version to roll back to."""
+
+    exit_code = EXIT_NOT_FOUND

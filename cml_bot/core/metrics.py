@@ -105,6 +105,28 @@ def suggest(name: str, task: str | None = None, n: int = 3) -> list[str]:
     return found
 
 
+# Scorers for two classes only besides those with ``average: binary``.
+BINARY_ONLY = ("roc_auc", "average_precision", "neg_brier_score")
+
+
+def binary_only(name: str) -> bool:
+    """Whether the scorer needs exactly two classes (binary ROC AUC, ``f1`` and the like)."""
+    spec = METRICS.get(name)
+    return spec is not None and (name in BINARY_ONLY or spec.average == "binary")
+
+
+def value_range(name: str) -> tuple[float | None, float | None]:
+    """The values ``name`` can take (``None``: unbounded that way): a fraction from 0 to 1 for
+    the label, AUC and precision metrics and the Brier score, -1 to 1 for MCC, at most 1 for R²
+    and explained variance; the losses and errors are at least 0."""
+    spec = METRICS[name]
+    if name == "matthews_corrcoef":
+        return (-1.0, 1.0)
+    if spec.task == "classification":
+        return (0.0, None) if name == "neg_log_loss" else (0.0, 1.0)
+    return (None, 1.0) if spec.greater_is_better else (0.0, None)
+
+
 def get(name: str) -> MetricSpec:
     """The spec of a known metric; :class:`KeyError` for an unknown one (config validates first)."""
     return METRICS[name]

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
-from cml_bot.core import EXIT_SERVICE, CmlBotError, Progress, TrainingError
+from cml_bot.core import (
+    EXIT_SERVICE,
+    CmlBotError,
+    ConfigError,
+    NotFoundError,
+    Progress,
+    TrainingError,
+)
 from cml_bot.registry import TAG_PREFIX, AliasConflict, ModelVersion, Registry
 
 MAX_CAS_ATTEMPTS = 3
@@ -300,18 +307,18 @@ class Deployer:
         if to is not None:
             target = self.registry.get(to.lstrip("vV"))
             if target is None:
-                raise CmlBotError(
+                raise NotFoundError(
                     f"{name} has no version v{to.lstrip('vV')}",
                     fix="list the versions with `cml-bot models`",
                 )
             if current is not None and target.version == current.version:
-                raise CmlBotError(
+                raise ConfigError(
                     f"v{target.version} already is '{self.cfg.deploy.alias}'",
                     fix="name another version",
                 )
             return target
         if current is None:
-            raise CmlBotError(
+            raise NotFoundError(
                 f"{name} has no '{self.cfg.deploy.alias}' to roll back from",
                 fix="deploy a model first",
             )
@@ -322,7 +329,7 @@ class Deployer:
                     return found
         older = [v for v in self.registry.versions() if int(v.version) < int(current.version)]
         if not older:
-            raise CmlBotError(
+            raise NotFoundError(
                 f"v{current.version} is the first version of {name}: there is "
                 "nothing to roll back to",
                 fix="deploy a fixed model instead",

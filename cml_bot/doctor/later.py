@@ -11,9 +11,6 @@ from cml_bot.core import git as gitinfo
 from cml_bot.core import metrics as catalogue
 from cml_bot.doctor.check import Check
 
-# Binary-only scorers besides those with ``average: binary``.
-BINARY_ONLY = ("roc_auc", "average_precision", "neg_brier_score")
-
 
 def check_later(cfg: Config, root: Path) -> list[Check]:
     """The metrics, the data paths and the evaluation rows, each one line."""
@@ -32,11 +29,6 @@ def check_later(cfg: Config, root: Path) -> list[Check]:
     if ds is not None:
         checks.append(check_rows(cfg, len(ds.evaluation)))
     return checks
-
-
-def _binary_only(name: str) -> bool:
-    spec = catalogue.METRICS.get(name)
-    return spec is not None and (name in BINARY_ONLY or spec.average == "binary")
 
 
 def _without_proba(cfg: Config) -> bool:
@@ -58,7 +50,7 @@ def _without_proba(cfg: Config) -> bool:
 def check_metrics(cfg: Config, n_classes: int | None) -> Check:
     names = list(dict.fromkeys([*cfg.evaluate.metrics, *cfg.gates]))
     if n_classes is not None and n_classes > 2:
-        binary = [n for n in names if _binary_only(n)]
+        binary = [n for n in names if catalogue.binary_only(n)]
         if binary:
             return Check(
                 "metrics",

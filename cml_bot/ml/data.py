@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 
 from cml_bot.config import Config
-from cml_bot.core import DataError
+from cml_bot.core import ConfigError, DataError
 from cml_bot.ml import rows
 
 ROW_ID = "__row_id__"
 SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
+# float labels with more distinct values than this are a regression target, not classes
+MAX_FLOAT_CLASSES = 20
 
 
 @dataclass
@@ -191,6 +193,21 @@ def _classification_checks(train: pd.DataFrame, evaluation: pd.DataFrame, target
         )
 
 
+def _class_labels(labels: pd.Series) -> None:
+    """Float labels with fractions, or with many values, are a regression target: say so before
+    the split's unseen-class message would point at stratification."""
+    if labels.dtype.kind != "f":
+        return
+    distinct = int(labels.nunique())
+    if distinct > MAX_FLOAT_CLASSES or not bool((labels % 1 == 0).all()):
+        raise ConfigError(
+            f"the target '{labels.name}' has {distinct} distinct float values (e.g. "
+            f"{labels.iloc[0]!r}), and model.task is classification",
+            fix="did you mean `model.task: regression`? (class labels are text or a few whole "
+            "numbers)",
+        )
+
+
 def _regression_checks(frame: pd.DataFrame, target: str, what: str) -> None:
     values = pd.to_numeric(frame[target], errors="coerce")
     if values.isna().any() or not np.isfinite(values.to_numpy(dtype=float)).all():
@@ -224,6 +241,8 @@ def load_dataset(cfg: Config) -> Dataset:
     frame = _with_row_ids(frame, cfg.train.id_column)
     _check_target(frame, target, "training")
     task = cfg.model.task
+    if task == "classification":
+        _class_labels(frame[target])
     eval_table = None
     if cfg.evaluate.data:
         eval_frame, _ = load_frame(cfg.evaluate.data, cfg, "evaluation")

@@ -312,6 +312,7 @@ def fit(
     features = list(dataset.features)
     job = {
         "estimator": cfg.estimator,
+        "task": cfg.model.task,
         "params": params,
         "seed": cfg.train.seed,
         "features": features,

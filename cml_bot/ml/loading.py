@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cml_bot.core import RegistryError
+from cml_bot.core import EXIT_REFUSED, RegistryError
 
 REFUSED_FIX = (
     "cml-bot loads a registered scikit-learn model only if it is made of scikit-learn, numpy and "
@@ -134,6 +134,7 @@ def _model_file(model_dir: Path, label: str) -> Path:
             "when loaded",
             fix="cml-bot saves and loads scikit-learn models in the skops format only; "
             "register the model again with cml-bot (docs/troubleshooting.md#model-loading-refused)",
+            exit_code=EXIT_REFUSED,
         )
     root = model_dir.resolve()
     path = (root / conf["pickled_model"]).resolve()
@@ -189,13 +190,16 @@ def load_sklearn(model_dir: Path, label: str | None = None, packages: Iterable[s
                 f"refused to load model {label}: it needs type(s) cml-bot does not trust: "
                 f"{', '.join(sorted(untrusted))}",
                 fix=REFUSED_FIX,
+                exit_code=EXIT_REFUSED,
             )
         return skops.io.load(path, trusted=sorted(allowed))
     except RegistryError:
         raise
     except UntrustedTypesFoundException as exc:
         raise RegistryError(
-            f"refused to load model {label}: {_first_line(exc)}", fix=REFUSED_FIX
+            f"refused to load model {label}: {_first_line(exc)}",
+            fix=REFUSED_FIX,
+            exit_code=EXIT_REFUSED,
         ) from None
     except Exception as exc:
         message = f"cannot load model {label}: {_first_line(exc)}"

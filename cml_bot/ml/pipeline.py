@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
-from cml_bot.core import DataError, Progress
+from cml_bot.core import DataError, NotFoundError, Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import evaluation as ev
 from cml_bot.ml.data import Dataset, load_dataset
@@ -245,12 +245,14 @@ def write_outcome(outcome: Outcome) -> None:
     (outcome.out_dir / RUN_FILE).write_text(json.dumps(outcome.to_json(), indent=2) + "\n")
 
 
-def read_outcome(out_dir: Path) -> dict[str, Any]:
+def read_outcome(out_dir: Path, fix: str | None = None) -> dict[str, Any]:
+    """``run.json`` of an output folder; :class:`NotFoundError` with ``fix`` when missing."""
     path = out_dir / RUN_FILE
     if not path.is_file():
-        raise DataError(
-            f"no {RUN_FILE} in {out_dir}",
-            fix="run `cml-bot train --out DIR` first, or pass --run-id",
+        raise NotFoundError(
+            f"no {RUN_FILE} in {out_dir}: not an output folder of `cml-bot train` or `evaluate`",
+            fix=fix
+            or "name folders written by `cml-bot train --out DIR` or `cml-bot evaluate --out DIR`",
         )
     data: dict[str, Any] = json.loads(path.read_text())
     return data

@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 
 from cml_bot.config import Config
-from cml_bot.core import CmlBotError, DataError, Progress, without_credentials
+from cml_bot.core import DataError, NotFoundError, Progress, without_credentials
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import evaluation as ev
 from cml_bot.ml import isolation
@@ -115,7 +115,7 @@ def recorded_candidate(
 
     found = find_candidate(tracker, sha)
     if found is None:
-        raise CmlBotError(
+        raise NotFoundError(
             f"no trained candidate for {sha[:7]} is recorded in "
             f"{without_credentials(tracker.tracking_uri)}",
             fix="comment /retrain to train one (an embedded store does not outlive the job: set "

@@ -109,6 +109,67 @@ def build_pipeline(
     return Pipeline([("preprocess", pre), ("model", model)])
 
 
+def _check_kind(model: Any, task: str, estimator: str) -> None:
+    """A regressor for a classification task (or the reverse) is named before it fails."""
+    from sklearn.base import is_classifier, is_regressor
+
+    wrong = (task == "classification" and is_regressor(model)) or (
+        task == "regression" and is_classifier(model)
+    )
+    if wrong:
+        kind, other = (
+            ("a regressor", "regression")
+            if task == "classification"
+            else ("a classifier", "classification")
+        )
+        raise ConfigError(
+            f"train.estimator {estimator} is {kind}, and model.task is {task}",
+            fix=f"use a {task} estimator (e.g. {_DEFAULT[task]}), or set model.task: {other}",
+        )
+
+
+_DEFAULT = {
+    "classification": "sklearn.ensemble.RandomForestClassifier",
+    "regression": "sklearn.ensemble.RandomForestRegressor",
+}
+
+
+def _may_encode(exc: Exception, target: Any, task: str) -> bool:
+    """Whether a failed fit is worth a second one with the labels encoded as 0..K-1: text
+    labels of a classification, and not a parameter value scikit-learn refused."""
+    refused_value = type(exc).__name__ == "InvalidParameterError"
+    return task == "classification" and target.dtype.kind not in "biuf" and not refused_value
+
+
+def _with_encoded_labels(pipeline: Any) -> Any:
+    """An unfitted copy of ``pipeline`` whose estimator is fitted on encoded labels."""
+    from sklearn.base import clone
+
+    from cml_bot.ml.labels import EncodedLabels
+
+    fresh = clone(pipeline)
+    name, model = fresh.steps[-1]
+    fresh.steps[-1] = (name, EncodedLabels(model))
+    return fresh
+
+
+def _fit_error(exc: Exception, estimator: str) -> CmlBotError:
+    """What went wrong in ``fit``: a parameter value scikit-learn refused, or the estimator's own
+    message."""
+    why = f"{type(exc).__name__}: {exc}"
+    if type(exc).__name__ == "InvalidParameterError":  # scikit-learn's check of a value
+        return ConfigError(
+            f"train.params: {exc}",
+            fix="give the parameter a value the estimator accepts (in train.params, "
+            "`--set` or `/retrain`; `name=null` sets it to None)",
+        )
+    return TrainingError(
+        f"training {estimator} failed: {why}",
+        fix="the estimator's message above says what it refused: check the values in "
+        "train.params and the feature columns it names",
+    )
+
+
 def _measure(
     folder: Path, predict_fn: ev.PredictFn, frame: Any, classes: list[Any]
 ) -> dict[str, Any]:
@@ -132,14 +193,19 @@ def fit(job: dict[str, Any], folder: Path) -> dict[str, Any]:
     evaluation = pd.read_pickle(folder / EVAL_FRAME)  # noqa: S301
     features, estimator = list(job["features"]), str(job["estimator"])
     pipeline = build_pipeline(estimator, train, features, dict(job["params"]), int(job["seed"]))
+    _check_kind(pipeline[-1], str(job.get("task", "")), estimator)
+    target = train[job["target"]]
     start = time.perf_counter()
     try:
-        pipeline.fit(train[features], train[job["target"]])
+        pipeline.fit(train[features], target)
     except Exception as exc:  # the estimator's own message names the problem
-        raise TrainingError(
-            f"training {estimator} failed: {type(exc).__name__}: {exc}",
-            fix="check train.params and the data's columns",
-        ) from None
+        if not _may_encode(exc, target, str(job.get("task", ""))):
+            raise _fit_error(exc, estimator) from None
+        pipeline = _with_encoded_labels(pipeline)  # it may need labels 0..K-1: encode them
+        try:
+            pipeline.fit(train[features], target)
+        except Exception as again:
+            raise _fit_error(again, estimator) from None
     seconds = time.perf_counter() - start
     predict_fn = ev.sklearn_predict_fn(pipeline)
     result = _measure(folder, predict_fn, evaluation, ev.model_classes(pipeline))

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from cml_bot.core import RegistryError, iso_utc, without_credentials
+from cml_bot.core import EXIT_REFUSED, RegistryError, iso_utc, without_credentials
 from cml_bot.registry.archive import tree_sha256
 from cml_bot.registry.base import AliasConflict, AliasMove, ModelVersion
 from cml_bot.registry.mlflow_models import _first_line, download_model
@@ -286,6 +286,7 @@ class MlflowRegistry:
                 "registered them (their digest differs), so they are not loaded",
                 fix="someone replaced them in the artifact store: find out who, then register "
                 "the model again",
+                exit_code=EXIT_REFUSED,
             )
         return str(local)
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cml_bot.core import DataError
+from cml_bot.core import ConfigError, DataError
+from cml_bot.core import metrics as catalogue
 
 TASKS = ("classification", "regression")
 SKLEARN_TASKS = {
@@ -180,6 +181,31 @@ def default_metrics(task: str, n_classes: int | None) -> list[str]:
     if n_classes == 2:
         return ["roc_auc", "accuracy", "f1_macro"]
     return ["accuracy", "f1_macro"]
+
+
+def check_fit(facts: DataFacts, target: str, task: str, chosen: list[str]) -> None:
+    """Refuse answers the data contradicts: a regression on a text target, a two-class metric
+    on more classes (ConfigError: `init` exits 2 before writing anything)."""
+    import pandas as pd
+
+    column = facts.frame[target] if facts.frame is not None and target in facts.frame else None
+    if task == "regression" and column is not None:
+        values = column.dropna()
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            example = f" (e.g. {values.iloc[0]!r})" if len(values) else ""
+            raise ConfigError(
+                f"--task regression needs a numeric target, and '{target}' holds "
+                f"{'true/false' if pd.api.types.is_bool_dtype(values) else 'text'} "
+                f"values{example}",
+                fix="use --task classification, or pick a numeric --target",
+            )
+    n = facts.n_classes(target) if task == "classification" else None
+    binary = [m for m in chosen if catalogue.binary_only(m)]
+    if n is not None and n > 2 and binary:
+        raise ConfigError(
+            f"{', '.join(binary)} need(s) exactly two classes, and '{target}' has {n}",
+            fix="use a multiclass form: roc_auc_ovr, f1_macro, precision_macro, recall_macro",
+        )
 
 
 @dataclass

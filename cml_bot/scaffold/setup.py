@@ -32,7 +32,7 @@ from cml_bot.scaffold.data import MAX_CLASSES as MAX_CLASSES
 from cml_bot.scaffold.data import SKLEARN_TASKS as SKLEARN_TASKS
 from cml_bot.scaffold.data import TARGET_NAMES as TARGET_NAMES
 from cml_bot.scaffold.data import TASKS as TASKS
-from cml_bot.scaffold.data import Answers
+from cml_bot.scaffold.data import Answers, check_fit
 from cml_bot.scaffold.data import DataFacts as DataFacts
 from cml_bot.scaffold.data import data_spec as data_spec
 from cml_bot.scaffold.data import default_metrics as default_metrics
@@ -165,6 +165,7 @@ def gather(answers: Answers, lay: Layout, ask: Ask | None, cwd: Path | None = No
     out.task = _ask_task(out.task, facts.infer_task(out.target), ask)
     if not out.metrics:
         out.metrics = _ask_metrics(default_metrics(out.task, facts.n_classes(out.target)), ask)
+    check_fit(facts, out.target, out.task, out.metrics)
     if out.id_column is None:
         out.id_column = facts.id_column()
     elif out.id_column not in facts.columns:

@@ -32,6 +32,7 @@ COMMANDS_WORKFLOW = WORKFLOW_DIR / "cml-bot-commands.yml"
 DEPLOY_WORKFLOW = WORKFLOW_DIR / "cml-bot-deploy.yml"
 PUBLISH_WORKFLOW = WORKFLOW_DIR / "cml-bot-publish.yml"  # with --forks
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_TAG_RE = re.compile(r"^v?[0-9]+(\.[0-9]+){0,3}([-+][0-9A-Za-z.-]+)?$")  # v1, v1.2.0, 1.2.0-rc1
 _REF_RE = re.compile(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._/-]+@[A-Za-z0-9._/-]+$")
 
 
@@ -44,6 +45,21 @@ def check_action_ref(ref: str) -> str:
         raise ConfigError(
             f"--action-ref {ref!r} is not OWNER/REPO@REF",
             fix=f"pass e.g. {ACTION_REPO}@<full commit SHA of the release you reviewed>",
+        )
+    at = ref.rpartition("@")[2]
+    short = re.fullmatch(r"[0-9a-f]{7,39}", at) is not None
+    if short or not (_SHA_RE.match(at) or _TAG_RE.match(at)):
+        raise ConfigError(
+            f"--action-ref {ref!r}: '{at}' is "
+            + (
+                "a short commit SHA, which can become ambiguous"
+                if short
+                else "not a release tag "
+                "or a commit SHA: a branch moves, so the workflows would run whatever it points at "
+                "next"
+            ),
+            fix=f"pin the full 40-character commit SHA ({ref.rpartition('@')[0]}@<sha>), or a "
+            "release tag such as v1.2.0",
         )
     return ref
 

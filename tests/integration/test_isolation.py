@@ -169,7 +169,7 @@ def test_cli_scoring_a_poisoned_champion_never_runs_the_payload(example: Path) -
 
     # first line of defence: the files no longer match the digest cml-bot took at registration
     scored = cli("evaluate", "-c", str(config), "--out", str(example / "e"), "-q", env=SECRETS)
-    assert scored.exit_code == 4, scored.output
+    assert scored.exit_code == 5, scored.output  # refused: unsafe (issue 17: it was 4)
     assert scored.output.startswith(
         "error: the model files of tumor-classifier v1 changed since cml-bot registered them"
     ), scored.output
@@ -178,7 +178,7 @@ def test_cli_scoring_a_poisoned_champion_never_runs_the_payload(example: Path) -
     # an attacker who may also write the registry forges the digest: the loader still refuses
     forge_the_digest(example)
     scored = cli("evaluate", "-c", str(config), "--out", str(example / "e"), "-q", env=SECRETS)
-    assert scored.exit_code == 4, scored.output
+    assert scored.exit_code == 5, scored.output
     assert scored.output.startswith(
         "error: refused to load model models:/tumor-classifier/1: it needs type(s) cml-bot "
         "does not trust: posix.system\n  fix: cml-bot loads a registered scikit-learn model only"
@@ -188,7 +188,7 @@ def test_cli_scoring_a_poisoned_champion_never_runs_the_payload(example: Path) -
     # the PR flow re-scores the champion when the evaluation rows changed: refused the same way
     edit(config, lambda d: d["evaluate"].update(test_size=0.4))
     result = cli("run", "--local", "-c", str(config), "-q", "--no-fail", env=SECRETS)
-    assert result.exit_code == 4 and "posix.system" in result.output, result.output
+    assert result.exit_code == 5 and "posix.system" in result.output, result.output
     assert not marker.exists()
 
 

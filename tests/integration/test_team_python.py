@@ -51,6 +51,8 @@ def team_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project(tmp_path: Path, **train: object) -> Path:
     data = yaml.safe_load((EXAMPLE / "cml-bot.yaml").read_text())
     data["train"].update(train)
+    if "command" in train:
+        del data["train"]["estimator"]  # a command trains instead (validate refuses both)
     data["train"]["data"] = str(EXAMPLE / "data" / "tumors.csv")
     (tmp_path / "cml-bot.yaml").write_text(yaml.safe_dump(data))
     return tmp_path / "cml-bot.yaml"

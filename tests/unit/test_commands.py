@@ -126,7 +126,7 @@ def test_non_strings_are_not_commands(body: object) -> None:
     [
         ("/retrain n_estimators", "retrain", "not `key=value`"),
         ("/retrain 300", "retrain", "n_estimators=300"),
-        ("/retrain key=$(rm -rf /)", "retrain", "`-rf`, `/)`"),  # unquoted: three tokens
+        ("/retrain key=$(rm -rf /)", "retrain", "`/)`: not `key=value`"),  # unquoted: -rf removes
         ("/retrain a=1 a=2", "retrain", "more than once"),
         ("/retrain a=", "retrain", "`a=null`"),
         ("/retrain 1x=2", "retrain", "not a valid argument name"),
@@ -307,7 +307,7 @@ def test_help_text_lists_verbs_arguments_and_permissions() -> None:
     lines = {
         line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
     }
-    assert "`triage` permission" in lines["`/retrain [key=value ...] [sha=<commit>]`"]
+    assert "`triage` permission" in lines["`/retrain [key=value ...] [-key ...] [sha=<commit>]`"]
     assert "`admin` permission" in lines["`/deploy [sha=<commit>]`"]
     assert "`maintain` permission" in lines["`/rollback [vN]`"]
     assert "anyone" in lines["`/help`"]
