@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the flow, the models and the registries load pandas, sklear
     from cml_bot.registry import ModelVersion, Registry, Tracker
 
 DEFAULT_OUT = Path(".cml-bot") / "out"
+EVALUATE_DIR = "evaluate"  # `cml-bot evaluate`'s default folder under DEFAULT_OUT: not train's
 
 
 @dataclass
@@ -138,7 +139,7 @@ def evaluate(settings: Settings, version: str | None = None) -> Outcome:
             f"{cfg.model.name} has no {what} in {without_credentials(tracker.tracking_uri)}",
             fix="train and promote a model first (`cml-bot train` then `cml-bot promote`)",
         )
-    dest = out_dir(settings, cfg)
+    dest = settings.out_dir or cfg.root / DEFAULT_OUT / EVALUATE_DIR
     evaluation = score_registered(cfg, found, tracker, dest, settings.progress, registry=registry)
     outcome = Outcome(
         role="baseline",
@@ -161,12 +162,7 @@ def promote(settings: Settings, run_id: str | None = None) -> ModelVersion:
     tracker = make_tracker(cfg, settings.env)
     registry = make_registry(cfg, settings.env, tracker)
     if run_id is None:
-        run_id = read_outcome(out_dir(settings, cfg)).get("run_id")
-        if not run_id:
-            raise RegistryError(
-                "the last training run was not logged to MLflow",
-                fix="run `cml-bot train` without --no-log, then promote",
-            )
+        run_id = _trained_run_id(out_dir(settings, cfg), read_outcome(out_dir(settings, cfg)))
     current = registry.champion(cfg.deploy.alias)
     return do_promote(
         cfg,
@@ -178,6 +174,25 @@ def promote(settings: Settings, run_id: str | None = None) -> ModelVersion:
         progress=settings.progress,
         reason="cml-bot promote",
     )
+
+
+def _trained_run_id(folder: Path, run: dict[str, Any]) -> str:
+    """The run ``cml-bot train`` logged into ``folder``; why not, when it holds none."""
+    if run.get("source", "trained") != "trained":
+        raise ConfigError(
+            f"{folder} holds `cml-bot evaluate`'s scoring of {run['source']}, not a training "
+            "run: there is no new model in it to register",
+            fix="promote the folder `cml-bot train` wrote (its --out; default "
+            f"{DEFAULT_OUT / 'candidate'}), or pass --run-id; `cml-bot evaluate` writes to "
+            f"{DEFAULT_OUT / EVALUATE_DIR} unless given --out",
+        )
+    run_id = run.get("run_id")
+    if not run_id:
+        raise RegistryError(
+            "the last training run was not logged to MLflow",
+            fix="run `cml-bot train` without --no-log, then promote",
+        )
+    return str(run_id)
 
 
 def now() -> datetime:

@@ -146,6 +146,32 @@ def test_evaluate_and_promote(project: Path) -> None:
     assert again == pytest.approx(trained)  # the registered model, loaded back, scores the same
 
 
+def test_evaluate_does_not_clobber_what_promote_registers(project: Path) -> None:
+    """`train`, `evaluate`, `promote` with no --out: evaluate writes to its own folder, so
+    promote registers the trained run; a folder evaluate wrote is refused, saying why."""
+    cfg = str(project / "cml-bot.yaml")
+    out = project / ".cml-bot" / "out"
+    assert cli("train", "-c", cfg, "-q").exit_code == 0
+    assert cli("promote", "-c", cfg, "-q").exit_code == 0
+    assert cli("train", "-c", cfg, "-q", "--set", "n_estimators=7").exit_code == 0
+    trained = json.loads((out / "candidate" / "run.json").read_text())
+    scored = cli("evaluate", "-c", cfg, "-q")
+    assert scored.exit_code == 0, scored.output
+    assert json.loads((out / "evaluate" / "run.json").read_text())["source"] == (
+        "tumor-classifier v1"
+    )
+    assert json.loads((out / "candidate" / "run.json").read_text()) == trained
+    promoted = cli("promote", "-c", cfg, "-q")
+    assert promoted.output.strip() == "registered tumor-classifier v2; champion -> v2"
+    assert cli("evaluate", "-c", cfg, "--out", str(project / "e"), "-q").exit_code == 0
+    refused = cli("promote", "-c", cfg, "--out", str(project / "e"), "-q")
+    assert refused.exit_code == 2
+    assert "holds `cml-bot evaluate`'s scoring of tumor-classifier v2, not a training run" in (
+        refused.output
+    )
+    assert versions(project) == ["1", "2"]
+
+
 def test_run_local_against_the_champion_reuses_its_predictions(project: Path) -> None:
     cfg = str(project / "cml-bot.yaml")
     cli("train", "-c", cfg, "--out", str(project / "b"), "-q")
