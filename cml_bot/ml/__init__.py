@@ -12,6 +12,13 @@ May import: ``core``, ``config``, ``stats``, ``registry``; scikit-learn and pand
 
 from cml_bot.ml.baseline import Baseline, default_base_ref, resolve, worktree
 from cml_bot.ml.data import SKLEARN_DATASETS, load_dataset, load_frame
+from cml_bot.ml.inputs import (
+    filter_paths,
+    inputs_fingerprint,
+    installed_version,
+    library_versions,
+    version_changes,
+)
 from cml_bot.ml.latency import Timing, time_together
 from cml_bot.ml.overlap import kept
 from cml_bot.ml.pipeline import (
@@ -33,7 +40,11 @@ __all__ = [
     "Outcome",
     "Timing",
     "default_base_ref",
+    "filter_paths",
+    "inputs_fingerprint",
+    "installed_version",
     "kept",
+    "library_versions",
     "load_dataset",
     "load_frame",
     "load_outcome",
@@ -47,6 +58,7 @@ __all__ = [
     "time_together",
     "train_candidate",
     "typed_params",
+    "version_changes",
     "worktree",
     "write_outcome",
 ]

@@ -13,6 +13,7 @@ from cml_bot.core import DataError, Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import evaluation as ev
 from cml_bot.ml.data import Dataset, load_dataset
+from cml_bot.ml.inputs import inputs_fingerprint, library_versions
 from cml_bot.ml.rows import RECORD_FILE
 from cml_bot.ml.training import TrainedModel, train
 from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Registry, Tracker
@@ -94,6 +95,9 @@ def run_tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
     }
     if e.fingerprint:
         tags[TAG_PREFIX + "fingerprint"] = e.fingerprint
+    tags[TAG_PREFIX + "inputs"] = inputs_fingerprint(cfg, outcome.overrides)
+    for lib, version in library_versions(outcome.estimator).items():
+        tags[TAG_PREFIX + "lib." + lib] = version
     measured = {
         **e.metrics,
         "latency_median_ms": e.latency_median_ms,

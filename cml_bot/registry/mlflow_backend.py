@@ -70,6 +70,12 @@ def _to_version(mv: Any) -> ModelVersion:
         kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
         data=_json_tag(tags.get(TAG_PREFIX + "data")),
         created_at=created,
+        inputs=tags.get(TAG_PREFIX + "inputs"),
+        libraries={
+            k[len(TAG_PREFIX + "lib.") :]: v
+            for k, v in tags.items()
+            if k.startswith(TAG_PREFIX + "lib.")
+        },
     )
 
 

@@ -11,6 +11,7 @@ The texts are Jinja2 templates (``templates/scaffold/workflows/``, loaded by
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from cml_bot import DEFAULT_CONFIG_FILE, __version__
@@ -42,6 +43,12 @@ def check_action_ref(ref: str) -> str:
     return ref
 
 
+def deploy_paths(training: Sequence[str]) -> list[str]:
+    """The deploy workflow's ``paths:`` filter: what training reads (``ml.filter_paths``) and
+    the deploy workflow itself, so that editing the filter runs it once."""
+    return list(dict.fromkeys([*training, DEPLOY_WORKFLOW.as_posix()]))
+
+
 def is_pinned(ref: str) -> bool:
     return bool(_SHA_RE.match(ref.rpartition("@")[2]))
 
@@ -54,11 +61,13 @@ def render_workflows(
     working_directory: str = ".",
     environment: str = "production",
     python_version: str = PYTHON_VERSION,
+    paths: Sequence[str] = (),
 ) -> dict[Path, str]:
     """The PR report, slash command and deploy workflows (docs/workflows.md), by relative path.
 
     Each is ``templates/scaffold/workflows/<file name>.j2``; all three end with the cml-bot step
-    of ``workflows/action-step.yml.j2``.
+    of ``workflows/action-step.yml.j2``. ``paths``: the files (relative to the repository) whose
+    change deploys (:func:`deploy_paths`); none: every push to ``branch`` does.
     """
     context = {
         "version": __version__,
@@ -72,6 +81,7 @@ def render_workflows(
         "working_directory": working_directory,
         "branch": branch,
         "environment": environment,
+        "paths": list(paths),
     }
     return {
         path: render(f"workflows/{path.name}.j2", **context)
