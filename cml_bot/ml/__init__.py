@@ -13,6 +13,8 @@ May import: ``core``, ``config``, ``stats``, ``registry``; scikit-learn and pand
 from cml_bot.ml.baseline import Baseline, default_base_ref, resolve, worktree
 from cml_bot.ml.data import SKLEARN_DATASETS, load_dataset, load_frame
 from cml_bot.ml.inputs import (
+    DEPENDENCY_FILES,
+    PYTHON,
     filter_paths,
     inputs_fingerprint,
     installed_version,
@@ -35,6 +37,8 @@ from cml_bot.ml.scoring import recorded_candidate, score_registered
 from cml_bot.ml.training import run_command
 
 __all__ = [
+    "DEPENDENCY_FILES",
+    "PYTHON",
     "SKLEARN_DATASETS",
     "Baseline",
     "Outcome",

@@ -20,6 +20,7 @@ from cml_bot.ml import evaluation as ev
 from cml_bot.ml import overlap
 from cml_bot.ml.data import Dataset, load_dataset
 from cml_bot.ml.evaluation import Evaluation, load_predictions
+from cml_bot.ml.inputs import libraries_note
 from cml_bot.ml.pipeline import Outcome, train_candidate, typed_params
 from cml_bot.ml.rows import RowAccount, TrainingRecord, read_record
 from cml_bot.ml.scoring import fetch_registered, score_registered
@@ -196,18 +197,11 @@ def _champion(
     if acc is not None:
         note = overlap.set_aside_note(acc, who)
         notes += [note] if note else []
+    where = (tracker, registry, fetched, dest)
     found.outcome = _champion_outcome(
-        cfg,
-        candidate,
-        version,
-        record,
-        dataset,
-        acc,
-        (tracker, registry, fetched, dest),
-        progress,
-        notes,
+        cfg, candidate, version, record, dataset, acc, where, progress, notes
     )
-    found.notes = notes
+    found.notes = notes + libraries_note(version)  # scored on other versions: say so
     return found
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
+from cml_bot.registry import ModelVersion
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas")
 PYTHON = "python"
@@ -129,6 +130,20 @@ def version_changes(recorded: Mapping[str, str]) -> list[str]:
     return changes
 
 
+def libraries_note(version: ModelVersion) -> list[str]:
+    """The report's note when ``version`` runs here on other library versions than it was
+    trained with (none recorded: nothing to say)."""
+    changes = version_changes(version.libraries)
+    if not changes:
+        return []
+    return [
+        f"v{version.version} was trained with other library versions than this run uses: "
+        f"{'; '.join(changes)}. Its scores here may differ from those it was registered with, "
+        "and part of the difference may be the libraries'; pin the versions (README, "
+        '"Repeatable models").'
+    ]
+
+
 # --------------------------------------------------------------------------- the files
 
 
@@ -181,6 +196,8 @@ def _code_paths(cfg: Config) -> list[Path]:
             found += _module(arg, cfg.root)
         elif (cfg.root / arg).is_file():
             found += _script_closure(cfg.root / arg, cfg.root)
+        elif (cfg.root / arg).is_dir() and arg.strip("./"):
+            found.append(cfg.root / arg)  # a folder the command is given (not the config's)
     if cfg.train.command is None and cfg.train.estimator:
         found += _module(cfg.train.estimator.rpartition(".")[0], cfg.root)
     return found
@@ -197,8 +214,9 @@ def _module(name: str, base: Path) -> list[Path]:
 
 
 def _script_closure(script: Path, root: Path) -> list[Path]:
-    """``script`` and the local modules it imports, transitively (looked up next to the
-    script, then in the config's folder)."""
+    """``script``, the local modules it imports, transitively (looked up next to the script,
+    then in the config's folder), and the files its string literals name (``"features.yaml"``,
+    relative to the config's folder, where the command runs)."""
     seen: list[Path] = []
     todo = [script]
     while todo:
@@ -207,27 +225,37 @@ def _script_closure(script: Path, root: Path) -> list[Path]:
             continue
         seen.append(path)
         if path.is_file() and path.suffix == ".py":
-            for name in _imports(path):
+            imports, literals = _references(path)
+            for name in imports:
                 for base in (path.parent, root):
                     local = _module(name, base)
                     if local:
                         todo += local
                         break
+            seen += [root / t for t in literals if t.strip("./") and (root / t).is_file()]
     return seen
 
 
-def _imports(path: Path) -> list[str]:
+def _references(path: Path) -> tuple[list[str], list[str]]:
+    """The modules ``path`` imports and its short one-line string literals."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (SyntaxError, UnicodeDecodeError, ValueError):
-        return []
+        return [], []
     names: list[str] = []
+    literals: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.append(node.module)
-    return names
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            literals += [node.value] if _path_like(node.value) else []
+    return names, literals
+
+
+def _path_like(value: str) -> bool:
+    return 0 < len(value) < 200 and not {"\n", "\0"} & set(value)
 
 
 @lru_cache(maxsize=32)

@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -174,8 +175,6 @@ def test_a_merge_that_trains_the_champions_inputs_registers_nothing(
 def test_each_version_records_the_library_versions_it_was_trained_with(
     repo: Path, emu: Emulator, tmp_path: Path
 ) -> None:
-    from importlib import metadata
-
     assert push(emu, repo, tmp_path)[1] == 0
     settings = app.Settings(config_path=repo / "cml-bot.yaml", env={}, quiet=True)
     (version,) = app_deploy.models(settings)[0]
@@ -329,6 +328,9 @@ def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
     assert code == 0, result.output
     tags = [r.tag_name for r in emu.state.releases()]
     assert "cml-bot/tumor-classifier/v1" in tags
+    (body,) = [r.body for r in emu.state.releases() if r.tag_name.endswith("/v1")]
+    sklearn = f'"scikit-learn": "{metadata.version("scikit-learn")}"'
+    assert sklearn in body and '"inputs": "' in body  # the versions, with the release
     assert deployments(emu) == [(sha, ["in_progress", "success"])]
     assert "models" not in (tmp_path / "hook.log").read_text()  # the release's model, not MLflow
     # a PR run (fork: read-only token) compares against that champion, read from the releases

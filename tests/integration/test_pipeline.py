@@ -187,6 +187,33 @@ def test_run_local_against_the_champion_reuses_its_predictions(project: Path) ->
     assert report.startswith("<!-- cml-bot:report model=tumor-classifier -->")
     assert result.output.startswith(report)
     assert "re-scored" not in report
+    assert "other library versions" not in report
+
+
+def test_a_champion_trained_on_other_library_versions_is_noted_in_the_report(
+    project: Path,
+) -> None:
+    from importlib import metadata
+
+    from mlflow import MlflowClient
+
+    from cml_bot.registry.tracking import default_tracking_uri
+
+    cfg = str(project / "cml-bot.yaml")
+    cli("train", "-c", cfg, "--out", str(project / "b"), "-q")
+    cli("promote", "-c", cfg, "--out", str(project / "b"), "-q")
+    client = MlflowClient(default_tracking_uri(None, {}, project))
+    assert client.get_model_version("tumor-classifier", "1").tags["cml_bot.lib.numpy"] == (
+        metadata.version("numpy")
+    )
+    client.set_model_version_tag("tumor-classifier", "1", "cml_bot.lib.numpy", "1.0.0")
+    result = cli("run", "--local", "-c", cfg, "-q", "--no-fail")
+    assert result.exit_code == 0, result.output
+    report = (project / ".cml-bot" / "out" / "report.md").read_text()
+    assert (
+        "v1 was trained with other library versions than this run uses: "
+        f"numpy 1.0.0 → {metadata.version('numpy')}. Its scores here may differ"
+    ) in report
 
 
 def test_run_local_times_the_champion_and_the_candidate_together(project: Path) -> None:

@@ -31,7 +31,11 @@ def fingerprint(folder: Path, data: dict[str, Any], **overrides: Any) -> str:
 
 
 def test_paths_are_the_config_the_data_the_code_it_runs_and_the_pins(tmp_path: Path) -> None:
-    (tmp_path / "train.py").write_text("import numpy\nfrom features import build\n")
+    (tmp_path / "train.py").write_text(
+        "import numpy\nfrom features import build\nSPEC = open('conf/columns.yaml').read()\n"
+    )
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "columns.yaml").write_text("[a]\n")
     (tmp_path / "features.py").write_text("import helpers.text\n")
     (tmp_path / "helpers").mkdir()
     (tmp_path / "helpers" / "text.py").write_text("X = 1\n")
@@ -49,6 +53,7 @@ def test_paths_are_the_config_the_data_the_code_it_runs_and_the_pins(tmp_path: P
         "cml-bot.yaml",
         "data/holdout.csv",
         "train.py",
+        "conf/columns.yaml",
         "features.py",
         "helpers/**",
         "tasks/**",
