@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the flow, the models and the registries load pandas, sklear
     from cml_bot.registry import ModelVersion, Registry, Tracker
 
 DEFAULT_OUT = Path(".cml-bot") / "out"
+OUTPUT_LOG = Path(".cml-bot") / "output.log"  # library warnings of the worker, next to the config
 EVALUATE_DIR = "evaluate"  # `cml-bot evaluate`'s default folder under DEFAULT_OUT: not train's
 
 
@@ -36,7 +37,7 @@ class Settings:
 
     @property
     def progress(self) -> Progress:
-        return Progress(quiet=self.quiet)
+        return Progress(quiet=self.quiet, log=self.config_path.parent / OUTPUT_LOG)
 
 
 def load(settings: Settings) -> Config:

@@ -15,7 +15,7 @@ from cml_bot.ml import evaluation as ev
 from cml_bot.ml.data import Dataset, load_dataset
 from cml_bot.ml.inputs import inputs_fingerprint, library_versions
 from cml_bot.ml.rows import RECORD_FILE
-from cml_bot.ml.training import TrainedModel, train
+from cml_bot.ml.training import TrainedModel, command_line, train
 from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Registry, Tracker
 
 RUN_FILE = "run.json"
@@ -157,7 +157,8 @@ def train_candidate(
     if cfg.train.command is None:
         with progress.step(f"loading data ({cfg.train.data})"):
             dataset = load_dataset(cfg)
-    label = " ".join(cfg.train.command) if cfg.train.command else cfg.estimator
+    label = command_line(cfg, params, out_dir) if cfg.train.command else cfg.estimator
+    echo = echo or progress.output(library=cfg.train.command is None)
     with progress.step(f"training {label}"):
         trained = train(cfg, dataset, params, out_dir, echo=echo)
     evaluation = _evaluate_trained(cfg, trained, dataset, out_dir, progress)

@@ -134,6 +134,8 @@ class MlflowRegistry:
             self._call("creating the registered model", client.create_registered_model, self.name)
 
     def versions(self) -> list[ModelVersion]:
+        if self.tracker.store_missing:
+            return []  # reading must not create the store (`cml-bot models` in a fresh folder)
         client = self.tracker.client
         found = self._call(
             "listing versions", client.search_model_versions, f"name = '{self.name}'"
@@ -144,6 +146,8 @@ class MlflowRegistry:
     def get(self, version: str) -> ModelVersion | None:
         from mlflow.exceptions import MlflowException
 
+        if self.tracker.store_missing:
+            return None
         try:
             mv = self.tracker.client.get_model_version(self.name, str(version))
         except MlflowException:
@@ -153,6 +157,8 @@ class MlflowRegistry:
     def champion(self, alias: str = "champion") -> ModelVersion | None:
         from mlflow.exceptions import MlflowException
 
+        if self.tracker.store_missing:
+            return None
         try:
             mv = self.tracker.client.get_model_version_by_alias(self.name, alias)
         except MlflowException:
@@ -257,6 +263,8 @@ class MlflowRegistry:
     def alias_history(self, alias: str = "champion") -> list[AliasMove]:
         from mlflow.exceptions import MlflowException
 
+        if self.tracker.store_missing:
+            return []
         try:
             model = self.tracker.client.get_registered_model(self.name)
         except MlflowException:

@@ -4,6 +4,7 @@ baseline mode of `run --local`, on a real SQLite MLflow store and real git workt
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -136,6 +137,9 @@ def test_evaluate_and_promote(project: Path) -> None:
     assert none.exit_code == 4
     assert "tumor-classifier has no version behind the 'champion' alias" in none.output
     assert "train and promote a model first" in none.output
+    listed = cli("models", "-c", cfg)
+    assert (listed.exit_code, listed.output) == (0, "no versions registered yet\n")
+    assert not (project / ".cml-bot").exists()  # reading an empty store does not create one
     assert cli("train", "-c", cfg, "--out", str(project / "b"), "-q").exit_code == 0
     promoted = cli("promote", "-c", cfg, "--out", str(project / "b"), "-q")
     assert promoted.output.strip() == "registered tumor-classifier v1; champion -> v1"
@@ -170,6 +174,31 @@ def test_evaluate_does_not_clobber_what_promote_registers(project: Path) -> None
         refused.output
     )
     assert versions(project) == ["1", "2"]
+
+
+def test_library_warnings_go_to_the_log_and_quiet_means_quiet(project: Path) -> None:
+    """scikit-learn's ConvergenceWarning, printed by the worker, is written to
+    .cml-bot/output.log; a progress line says where, and -q prints nothing but the result."""
+    cfg = project / "cml-bot.yaml"
+    edit(
+        cfg,
+        lambda d: d["train"].update(
+            estimator="sklearn.linear_model.LogisticRegression", params={"max_iter": 5}
+        ),
+    )
+    log = project / ".cml-bot" / "output.log"
+    loud = cli("train", "-c", str(cfg), "--no-log")
+    assert loud.exit_code == 0, loud.output
+    assert "ConvergenceWarning" not in loud.output
+    assert re.search(
+        r"^  \d+ lines of library output \(warnings\) in .*output\.log$", loud.output, re.M
+    )
+    assert "ConvergenceWarning" in log.read_text()
+    quiet = cli("train", "-c", str(cfg), "--no-log", "-q")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.output.startswith("candidate (trained) metrics on ")  # no line before it
+    assert "Warning" not in quiet.output
+    assert log.read_text().count("ConvergenceWarning") == 2
 
 
 def test_run_local_against_the_champion_reuses_its_predictions(project: Path) -> None:

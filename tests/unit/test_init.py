@@ -301,6 +301,15 @@ def test_the_deploy_workflow_runs_only_for_what_the_model_is_trained_from(
     }
 
 
+def test_init_with_no_terminal_to_answer_says_to_pass_yes(tmp_path: Path) -> None:
+    write_csv(tmp_path)
+    result = run_init(tmp_path)  # stdin is empty and no terminal: the first question ends it
+    assert result.exit_code == 2, result.output
+    assert "there is no terminal to answer them" in result.output
+    assert "fix: pass --yes" in result.output and "Aborted" not in result.output
+    assert not (tmp_path / "cml-bot.yaml").exists()
+
+
 def test_gitignore_gets_the_state_folder_once(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*.pyc")
     assert init._ignore_state(tmp_path) == tmp_path / ".gitignore"
