@@ -217,9 +217,11 @@ def run_local(
         base_ref=base_ref,
         candidate_ref=git.branch or "working tree",
     )
-    if git.dirty:
+    loose = gitinfo.untracked(cfg.root / cfg.file_name) if git.sha else False
+    if git.dirty or loose:
+        why = f" ({cfg.file_name} is untracked: in no commit)" if loose else ""
         inputs.notes.append(
-            "The candidate was trained from a working tree with uncommitted changes."
+            f"The candidate was trained from a working tree with uncommitted changes{why}."
         )
     out = settings.out_dir or cfg.root / DEFAULT_OUT
     return flow.run(

@@ -241,15 +241,11 @@ def _champion_outcome(
     tracker, registry, fetched, dest = where
     current = candidate.evaluation.fingerprint
     evaluation = None
-    if version.fingerprint and version.fingerprint == current:
+    if ev.same_rows(version.fingerprint, current):
         evaluation = _stored_evaluation(cfg, registry, version, dest)
     if evaluation is None:
-        if version.fingerprint != current:
-            notes.append(
-                f"The evaluation rows changed since v{version.version} was scored "
-                f"(fingerprint {version.fingerprint or 'unknown'} → {current}), so v"
-                f"{version.version} was re-scored on the current rows."
-            )
+        if current and not ev.same_rows(version.fingerprint, current):
+            notes.append(ev.rows_changed(f"v{version.version}", version.fingerprint, current))
         rows = overlap.without_rows(dataset, acc.excluded) if dataset and acc else dataset
         evaluation = score_registered(
             cfg, version, tracker, dest, progress, dataset=rows, registry=registry, fetched=fetched

@@ -122,8 +122,10 @@ def finish_evaluation(
     median: float | None,
     p95: float | None,
     size: int | None,
-    fingerprint: str | None,
+    columns: str | None,
 ) -> ev.Evaluation:
+    """Metrics, slices and the fingerprint (:func:`~cml_bot.ml.evaluation.rows_fingerprint`:
+    the rows, and ``columns``, the evaluation rows' values, when cml-bot read them) saved."""
     names = cfg.evaluate.metrics
     result = ev.Evaluation(
         predictions=preds,
@@ -132,7 +134,7 @@ def finish_evaluation(
         latency_median_ms=median,
         latency_p95_ms=p95,
         model_size_bytes=size,
-        fingerprint=fingerprint or preds.fingerprint(),
+        fingerprint=ev.rows_fingerprint(preds, columns),
     )
     ev.save_predictions(preds, out_dir / "predictions.csv")
     (out_dir / "metrics.json").write_text(json.dumps(result.metrics, indent=2) + "\n")

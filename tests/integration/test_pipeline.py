@@ -310,6 +310,37 @@ def test_champion_is_rescored_when_the_evaluation_rows_change(project: Path) -> 
     assert "was re-scored on the current rows" in (out / "report.md").read_text()
 
 
+def test_a_column_edit_is_reported_as_such_not_as_changed_rows(project: Path) -> None:
+    """The same rows (ids and labels) with other values in a column: the champion is re-scored
+    and the note says the values changed, not the rows."""
+    cfg = project / "cml-bot.yaml"
+    cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    cli("promote", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    data = project / "data" / "tumors.csv"
+    table = pd.read_csv(data)
+    table["mean_texture"] = table["mean_texture"] * 1.01  # recalibrated sensor, same patients
+    table.to_csv(data, index=False)
+    result = cli("run", "--local", "-c", str(cfg), "-q", "--no-fail")
+    assert result.exit_code == 0, result.output
+    report = (project / ".cml-bot" / "out" / "report.md").read_text()
+    assert "The evaluation rows are those v1 was scored on, but their column values changed" in (
+        report
+    )
+    assert "The evaluation rows changed since" not in report
+
+
+def test_an_untracked_config_is_noted_like_a_modified_one(project: Path) -> None:
+    git(project, "rm", "-q", "--cached", "cml-bot.yaml")
+    commit(project, "the config is not committed any more")
+    cfg = str(project / "cml-bot.yaml")
+    result = cli("run", "--local", "-c", cfg, "-q", "--baseline", "none", "--no-fail")
+    assert result.exit_code == 0, result.output
+    assert (
+        "The candidate was trained from a working tree with uncommitted changes "
+        "(cml-bot.yaml is untracked: in no commit)."
+    ) in (project / ".cml-bot" / "out" / "report.md").read_text()
+
+
 def test_no_champion_falls_back_to_the_base_commit(project: Path) -> None:
     base_sha = git(project, "rev-parse", "HEAD")
     git(project, "checkout", "-qb", "feature")
