@@ -44,6 +44,7 @@ DEPENDENCY_FILES = (
     "Pipfile.lock",
     "environment.yml",
 )
+_OWN_MODULES = {"sklearn", "numpy", "pandas"}  # LIBRARIES' modules: no metadata scan for them
 _SKIP_DIRS = {"__pycache__", ".git", ".cml-bot"}
 _MAX_FILES = 2000  # a package this large is hashed no further (the filter still names it)
 
@@ -101,7 +102,8 @@ def library_versions(estimator: str | None) -> dict[str, str]:
     """The versions this process runs: Python, scikit-learn, numpy, pandas, and the
     distribution of ``estimator``'s top-level module when it is another one."""
     names = list(LIBRARIES)
-    dist = _distribution_of(estimator.split(".")[0]) if estimator else None
+    top = estimator.split(".")[0] if estimator else ""
+    dist = _distribution_of(top) if top and top not in _OWN_MODULES else None
     if dist and dist not in names:
         names.append(dist)
     versions = {PYTHON: platform.python_version()}
