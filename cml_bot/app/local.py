@@ -37,7 +37,11 @@ class Settings:
 
     @property
     def progress(self) -> Progress:
-        return Progress(quiet=self.quiet, log=self.config_path.parent / OUTPUT_LOG)
+        """Progress lines; library output to OUTPUT_LOG, but in the Actions log inside Actions
+        (the job's files are gone when it ends)."""
+        actions = self.env.get("GITHUB_ACTIONS") == "true"
+        log = None if actions else self.config_path.parent / OUTPUT_LOG
+        return Progress(quiet=self.quiet, log=log)
 
 
 def load(settings: Settings) -> Config:

@@ -42,3 +42,12 @@ def test_without_a_log_quiet_drops_the_lines_and_loud_shows_them() -> None:
     Progress(quiet, quiet=True).output(library=True)("warning")
     Progress(loud).output(library=True)("warning")
     assert (quiet.getvalue(), loud.getvalue()) == ("", "warning\n")
+
+
+def test_inside_actions_library_output_stays_in_the_job_log(tmp_path: Path) -> None:
+    from cml_bot.app.local import OUTPUT_LOG, Settings
+
+    local = Settings(config_path=tmp_path / "cml-bot.yaml", env={})
+    assert local.progress.log == tmp_path / OUTPUT_LOG
+    actions = Settings(config_path=tmp_path / "cml-bot.yaml", env={"GITHUB_ACTIONS": "true"})
+    assert actions.progress.log is None
