@@ -170,6 +170,7 @@ def main() -> int:
         project = make_project(top, args.source.resolve())
         cache = top / "actcache"
         cache.mkdir()
+        (top / "emulator").mkdir()
         emulator = EmulatorProcess(seed=emulator_seed(project), workdir=top / "emulator")
         emulator.start()
         try:

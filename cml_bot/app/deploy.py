@@ -117,6 +117,12 @@ def deploy(
     done = _already_deployed(deployer, sha)
     if done is not None:
         return done
+    same = _unchanged(deployer, settings, sha)
+    if same is not None:
+        _Notice(gh, deployer.cfg, sha, pr, run_url).post(
+            "success", same.message, lambda: merged_comment(same, None, run_url)
+        )
+        return DeployRun(same.outcome, same.message, result=same)
     result = _evaluate(
         settings, deployer, tracker, sha=sha, pr=pr, pr_head=pr_head, run_url=run_url
     )
@@ -154,6 +160,27 @@ def _already_deployed(deployer: Deployer, sha: str) -> DeployRun | None:
     if repaired:
         message += f" Its record was unfinished: {repaired}."
     return DeployRun("already-deployed", message)
+
+
+def _unchanged(deployer: Deployer, settings: Settings, sha: str) -> DeployResult | None:
+    """Nothing to train when ``sha``'s training inputs (config settings, data, code, pins,
+    overrides) and library versions are the champion's: the same model again."""
+    from cml_bot.deploy import DeployResult
+    from cml_bot.ml import inputs_fingerprint, version_changes
+
+    cfg = deployer.cfg
+    champion = deployer.registry.champion(cfg.deploy.alias)
+    if champion is None or not champion.inputs or not champion.libraries:
+        return None  # registered before cml-bot recorded its inputs: train and compare
+    current = inputs_fingerprint(cfg, param_overrides(settings))
+    if current != champion.inputs or version_changes(champion.libraries):
+        return None
+    message = (
+        f"Unchanged: {sha[:7]} trains {cfg.model.name} from the same config settings, data, "
+        f"code and library versions as v{champion.version} (inputs {current}), so nothing was "
+        f"trained or registered; v{champion.version} stays '{cfg.deploy.alias}'."
+    )
+    return DeployResult("unchanged", message, version=champion, previous=champion.version)
 
 
 def _evaluate(

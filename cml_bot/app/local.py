@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the flow, the models and the registries load pandas, sklear
     from cml_bot.registry import ModelVersion, Registry, Tracker
 
 DEFAULT_OUT = Path(".cml-bot") / "out"
+OUTPUT_LOG = Path(".cml-bot") / "output.log"  # library warnings of the worker, next to the config
+EVALUATE_DIR = "evaluate"  # `cml-bot evaluate`'s default folder under DEFAULT_OUT: not train's
 
 
 @dataclass
@@ -35,7 +37,11 @@ class Settings:
 
     @property
     def progress(self) -> Progress:
-        return Progress(quiet=self.quiet)
+        """Progress lines; library output to OUTPUT_LOG, but in the Actions log inside Actions
+        (the job's files are gone when it ends)."""
+        actions = self.env.get("GITHUB_ACTIONS") == "true"
+        log = None if actions else self.config_path.parent / OUTPUT_LOG
+        return Progress(quiet=self.quiet, log=log)
 
 
 def load(settings: Settings) -> Config:
@@ -140,7 +146,7 @@ def evaluate(settings: Settings, version: str | None = None) -> Outcome:
     found = registry.get(version.lstrip("vV")) if version else registry.champion(cfg.deploy.alias)
     if found is None:
         raise _no_version(cfg, registry, version, without_credentials(tracker.tracking_uri))
-    dest = out_dir(settings, cfg)
+    dest = settings.out_dir or cfg.root / DEFAULT_OUT / EVALUATE_DIR
     evaluation = score_registered(cfg, found, tracker, dest, settings.progress, registry=registry)
     outcome = Outcome(
         role="baseline",
@@ -177,12 +183,8 @@ def promote(settings: Settings, run_id: str | None = None) -> ModelVersion:
     registry = make_registry(cfg, settings.env, tracker)
     if run_id is None:
         fix = "run `cml-bot train` (into --out DIR if you pass it), or pass --run-id"
-        run_id = read_outcome(out_dir(settings, cfg), fix).get("run_id")
-        if not run_id:
-            raise NotFoundError(
-                "the last training run was not logged to MLflow",
-                fix="run `cml-bot train` without --no-log, then promote",
-            )
+        folder = out_dir(settings, cfg)
+        run_id = _trained_run_id(folder, read_outcome(folder, fix))
     current = registry.champion(cfg.deploy.alias)
     return do_promote(
         cfg,
@@ -194,6 +196,25 @@ def promote(settings: Settings, run_id: str | None = None) -> ModelVersion:
         progress=settings.progress,
         reason="cml-bot promote",
     )
+
+
+def _trained_run_id(folder: Path, run: dict[str, Any]) -> str:
+    """The run ``cml-bot train`` logged into ``folder``; why not, when it holds none."""
+    if run.get("source", "trained") != "trained":
+        raise ConfigError(
+            f"{folder} holds `cml-bot evaluate`'s scoring of {run['source']}, not a training "
+            "run: there is no new model in it to register",
+            fix="promote the folder `cml-bot train` wrote (its --out; default "
+            f"{DEFAULT_OUT / 'candidate'}), or pass --run-id; `cml-bot evaluate` writes to "
+            f"{DEFAULT_OUT / EVALUATE_DIR} unless given --out",
+        )
+    run_id = run.get("run_id")
+    if not run_id:
+        raise NotFoundError(
+            "the last training run was not logged to MLflow",
+            fix="run `cml-bot train` without --no-log, then promote",
+        )
+    return str(run_id)
 
 
 def now() -> datetime:
@@ -218,9 +239,11 @@ def run_local(
         base_ref=base_ref,
         candidate_ref=git.branch or "working tree",
     )
-    if git.dirty:
+    loose = gitinfo.untracked(cfg.root / cfg.file_name) if git.sha else False
+    if git.dirty or loose:
+        why = f" ({cfg.file_name} is untracked: in no commit)" if loose else ""
         inputs.notes.append(
-            "The candidate was trained from a working tree with uncommitted changes."
+            f"The candidate was trained from a working tree with uncommitted changes{why}."
         )
     out = settings.out_dir or cfg.root / DEFAULT_OUT
     return flow.run(

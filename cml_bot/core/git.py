@@ -69,6 +69,13 @@ def read(cwd: Path) -> GitInfo:
     return GitInfo(sha=sha, branch=None if branch == "HEAD" else branch, dirty=dirty)
 
 
+def untracked(path: Path) -> bool:
+    """Whether ``path`` is in a repository's working tree but in none of its commits (nor
+    staged): a change ``read``'s ``dirty`` does not count."""
+    status = git(["status", "--porcelain", "--", path.name], path.parent, check=False)
+    return status.startswith("??")
+
+
 def file_at(root: Path, ref: str, path: str) -> str | None:
     """The text of ``path`` (relative to the repository root) at commit ``ref``; None when
     that commit has no such file. A ``ref`` git does not know raises (with the fetch fix)."""

@@ -45,6 +45,7 @@ from cml_bot.doctor.jobs import LEVELS as LEVELS
 from cml_bot.doctor.jobs import Job as Job
 from cml_bot.doctor.jobs import granted as granted
 from cml_bot.doctor.later import check_later
+from cml_bot.doctor.libraries import check_libraries
 from cml_bot.doctor.remote import check_token as check_token
 from cml_bot.doctor.remote import check_tracking as check_tracking
 from cml_bot.doctor.remote import repository_name as repository_name
@@ -77,6 +78,7 @@ def run(inp: Inputs) -> list[Check]:
         checks.append(check_data(cfg))
         checks.append(check_estimator(cfg, inp.env))
         checks.extend(check_later(cfg, root))
+        checks.append(check_libraries(cfg, root))
     checks.extend(check_git(root, cfg))
     checks.extend(check_workflows(root, github_registry=_github_registry(cfg)))
     checks.extend(check_token(inp, root))

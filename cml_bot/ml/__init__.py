@@ -12,6 +12,15 @@ May import: ``core``, ``config``, ``stats``, ``registry``; scikit-learn and pand
 
 from cml_bot.ml.baseline import Baseline, default_base_ref, resolve, worktree
 from cml_bot.ml.data import SKLEARN_DATASETS, load_dataset, load_frame
+from cml_bot.ml.inputs import (
+    DEPENDENCY_FILES,
+    PYTHON,
+    filter_paths,
+    inputs_fingerprint,
+    installed_version,
+    library_versions,
+    version_changes,
+)
 from cml_bot.ml.latency import Timing, time_together
 from cml_bot.ml.overlap import kept
 from cml_bot.ml.pipeline import (
@@ -29,6 +38,8 @@ from cml_bot.ml.team import describe as describe_training_python
 from cml_bot.ml.training import estimator_origin, run_command
 
 __all__ = [
+    "DEPENDENCY_FILES",
+    "PYTHON",
     "SKLEARN_DATASETS",
     "Baseline",
     "Outcome",
@@ -36,7 +47,11 @@ __all__ = [
     "default_base_ref",
     "describe_training_python",
     "estimator_origin",
+    "filter_paths",
+    "inputs_fingerprint",
+    "installed_version",
     "kept",
+    "library_versions",
     "load_dataset",
     "load_frame",
     "load_outcome",
@@ -50,6 +65,7 @@ __all__ = [
     "time_together",
     "train_candidate",
     "typed_params",
+    "version_changes",
     "worktree",
     "write_outcome",
 ]

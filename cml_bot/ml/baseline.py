@@ -20,6 +20,7 @@ from cml_bot.ml import evaluation as ev
 from cml_bot.ml import overlap
 from cml_bot.ml.data import Dataset, load_dataset
 from cml_bot.ml.evaluation import Evaluation, load_predictions
+from cml_bot.ml.inputs import libraries_note
 from cml_bot.ml.pipeline import Outcome, train_candidate, typed_params
 from cml_bot.ml.rows import RowAccount, TrainingRecord, read_record
 from cml_bot.ml.scoring import fetch_registered, score_registered
@@ -196,18 +197,11 @@ def _champion(
     if acc is not None:
         note = overlap.set_aside_note(acc, who)
         notes += [note] if note else []
+    where = (tracker, registry, fetched, dest)
     found.outcome = _champion_outcome(
-        cfg,
-        candidate,
-        version,
-        record,
-        dataset,
-        acc,
-        (tracker, registry, fetched, dest),
-        progress,
-        notes,
+        cfg, candidate, version, record, dataset, acc, where, progress, notes
     )
-    found.notes = notes
+    found.notes = notes + libraries_note(version)  # scored on other versions: say so
     return found
 
 
@@ -247,15 +241,11 @@ def _champion_outcome(
     tracker, registry, fetched, dest = where
     current = candidate.evaluation.fingerprint
     evaluation = None
-    if version.fingerprint and version.fingerprint == current:
+    if ev.same_rows(version.fingerprint, current):
         evaluation = _stored_evaluation(cfg, registry, version, dest)
     if evaluation is None:
-        if version.fingerprint != current:
-            notes.append(
-                f"The evaluation rows changed since v{version.version} was scored "
-                f"(fingerprint {version.fingerprint or 'unknown'} → {current}), so v"
-                f"{version.version} was re-scored on the current rows."
-            )
+        if current and not ev.same_rows(version.fingerprint, current):
+            notes.append(ev.rows_changed(f"v{version.version}", version.fingerprint, current))
         rows = overlap.without_rows(dataset, acc.excluded) if dataset and acc else dataset
         evaluation = score_registered(
             cfg, version, tracker, dest, progress, dataset=rows, registry=registry, fetched=fetched

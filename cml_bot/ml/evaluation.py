@@ -22,6 +22,38 @@ LATENCY_SAMPLE_ROWS = 50
 PredictFn = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray | None]]
 
 
+def rows_fingerprint(preds: PredictionSet, columns: str | None) -> str:
+    """``<rows>`` (ids and labels, :meth:`PredictionSet.fingerprint`: what any trainer's
+    predictions carry), then ``:<columns>`` (the rows' values) when cml-bot read the rows."""
+    return f"{preds.fingerprint()}:{columns}" if columns else preds.fingerprint()
+
+
+def same_rows(recorded: str | None, current: str | None) -> bool:
+    """Whether two evaluation fingerprints are of the same rows with the same values; one
+    without a values part (a training command's) matches on the rows alone."""
+    if not recorded or not current:
+        return False
+    rows, _, values = recorded.partition(":")
+    now_rows, _, now_values = current.partition(":")
+    return rows == now_rows and (values == now_values or not values or not now_values)
+
+
+def rows_changed(who: str, recorded: str | None, current: str) -> str:
+    """The report's note when ``who`` was scored on other evaluation rows than ``current``,
+    or on the same rows whose column values changed."""
+    rows, _, values = (recorded or "").partition(":")
+    now_rows, _, now_values = current.partition(":")
+    if recorded and rows == now_rows:
+        return (
+            f"The evaluation rows are those {who} was scored on, but their column values "
+            f"changed (values {values} → {now_values}), so {who} was re-scored on them."
+        )
+    return (
+        f"The evaluation rows changed since {who} was scored (fingerprint "
+        f"{rows or 'unknown'} → {now_rows}), so {who} was re-scored on the current rows."
+    )
+
+
 @dataclass
 class Evaluation:
     predictions: PredictionSet

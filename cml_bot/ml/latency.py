@@ -81,7 +81,7 @@ def time_together(cfg: Config, candidate: Outcome, base: Baseline, progress: Pro
                 cwd=None,  # the job folder: nothing of the pull request's tree is importable
                 allow=cfg.train.env,
                 timeout=cfg.train.timeout,
-                echo=isolation.to_stderr,
+                echo=progress.output(library=True),
                 failure=DataError,
                 what=what,
                 read=_read,

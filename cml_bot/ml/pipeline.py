@@ -13,8 +13,9 @@ from cml_bot.core import DataError, NotFoundError, Progress
 from cml_bot.core.git import GitInfo
 from cml_bot.ml import evaluation as ev
 from cml_bot.ml.data import Dataset, load_dataset
+from cml_bot.ml.inputs import inputs_fingerprint, library_versions
 from cml_bot.ml.rows import RECORD_FILE
-from cml_bot.ml.training import TrainedModel, train
+from cml_bot.ml.training import TrainedModel, command_line, train
 from cml_bot.registry import TAG_PREFIX, LoggedRun, ModelVersion, Registry, Tracker
 
 RUN_FILE = "run.json"
@@ -94,6 +95,9 @@ def run_tags(cfg: Config, outcome: Outcome) -> dict[str, str]:
     }
     if e.fingerprint:
         tags[TAG_PREFIX + "fingerprint"] = e.fingerprint
+    tags[TAG_PREFIX + "inputs"] = inputs_fingerprint(cfg, outcome.overrides)
+    for lib, version in library_versions(outcome.estimator).items():
+        tags[TAG_PREFIX + "lib." + lib] = version
     measured = {
         **e.metrics,
         "latency_median_ms": e.latency_median_ms,
@@ -118,8 +122,10 @@ def finish_evaluation(
     median: float | None,
     p95: float | None,
     size: int | None,
-    fingerprint: str | None,
+    columns: str | None,
 ) -> ev.Evaluation:
+    """Metrics, slices and the fingerprint (:func:`~cml_bot.ml.evaluation.rows_fingerprint`:
+    the rows, and ``columns``, the evaluation rows' values, when cml-bot read them) saved."""
     names = cfg.evaluate.metrics
     result = ev.Evaluation(
         predictions=preds,
@@ -128,7 +134,7 @@ def finish_evaluation(
         latency_median_ms=median,
         latency_p95_ms=p95,
         model_size_bytes=size,
-        fingerprint=fingerprint or preds.fingerprint(),
+        fingerprint=ev.rows_fingerprint(preds, columns),
     )
     ev.save_predictions(preds, out_dir / "predictions.csv")
     (out_dir / "metrics.json").write_text(json.dumps(result.metrics, indent=2) + "\n")
@@ -153,7 +159,8 @@ def train_candidate(
     if cfg.train.command is None:
         with progress.step(f"loading data ({cfg.train.data})"):
             dataset = load_dataset(cfg)
-    label = " ".join(cfg.train.command) if cfg.train.command else cfg.estimator
+    label = command_line(cfg, params, out_dir) if cfg.train.command else cfg.estimator
+    echo = echo or progress.output(library=cfg.train.command is None)
     with progress.step(f"training {label}"):
         trained = train(cfg, dataset, params, out_dir, echo=echo)
     evaluation = _evaluate_trained(cfg, trained, dataset, out_dir, progress)

@@ -87,6 +87,7 @@ def score_registered(
             kind=version.kind,
             label=without_credentials(version.model_uri),
             dataset=dataset,
+            echo=progress.output(library=True),
         )
         preds = ev.prediction_set(
             dataset,

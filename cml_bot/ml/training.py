@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -117,13 +118,7 @@ def train_command(
         shutil.rmtree(output_dir)
     output_dir.mkdir(parents=True)
     params_json = json.dumps(params, sort_keys=True)
-    values = {
-        "output_dir": str(output_dir.resolve()),
-        "params_json": params_json,
-        "seed": str(cfg.train.seed),
-        "python": train_python(os.environ),  # the team's interpreter in Actions (ml.team)
-        "eval_data": str(cfg.resolve(cfg.evaluate.data)) if cfg.evaluate.data else "",
-    }
+    values = _placeholders(cfg, params_json, output_dir)
     argv = [_expand(a, values) for a in cfg.train.command]
     env = {  # pull-request code: no token, no credential (docs/reliability.md, security)
         **untrusted_env(os.environ, cfg.train.env),
@@ -166,6 +161,25 @@ def train_command(
         predictions_path=predictions,
         log=log,
     )
+
+
+def _placeholders(cfg: Config, params_json: str, output_dir: Path) -> dict[str, str]:
+    """The values of the command's placeholders ({output_dir}, {params_json}, ...)."""
+    return {
+        "output_dir": str(output_dir.resolve()),
+        "params_json": params_json,
+        "seed": str(cfg.train.seed),
+        "python": train_python(os.environ),  # the team's interpreter in Actions (ml.team)
+        "eval_data": str(cfg.resolve(cfg.evaluate.data)) if cfg.evaluate.data else "",
+    }
+
+
+def command_line(cfg: Config, params: dict[str, Any], output_dir: Path) -> str:
+    """``train.command`` as it runs for a run writing to ``output_dir`` (placeholders filled,
+    shell-quoted), for a progress line: what a person can paste to run it by hand."""
+    assert cfg.train.command is not None
+    values = _placeholders(cfg, json.dumps(params, sort_keys=True), output_dir / COMMAND_OUTPUT)
+    return shlex.join(_expand(a, values) for a in cfg.train.command)
 
 
 def train(

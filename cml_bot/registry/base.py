@@ -25,6 +25,8 @@ class ModelVersion:
     kind: str = "sklearn"  # "sklearn" | "command"
     data: dict[str, Any] = field(default_factory=dict)  # evaluation rows, class balance, columns
     created_at: str | None = None
+    inputs: str | None = None  # fingerprint of the training inputs (config, data, code, pins)
+    libraries: dict[str, str] = field(default_factory=dict)  # Python and library versions
 
 
 @dataclass(frozen=True)

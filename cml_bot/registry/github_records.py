@@ -23,7 +23,19 @@ VERSION_ASSET = "version.json"
 FORMAT = 1
 BODY_LIMIT = 120_000  # GitHub refuses release bodies over 125,000 characters
 META_FIELDS = frozenset(
-    {"run_id", "sha", "pr", "fingerprint", "metrics", "params", "kind", "data", "created_at"}
+    {
+        "run_id",
+        "sha",
+        "pr",
+        "fingerprint",
+        "metrics",
+        "params",
+        "kind",
+        "data",
+        "created_at",
+        "inputs",
+        "libraries",
+    }
 )
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -125,8 +137,9 @@ def _normalise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     data = meta.get("data") or {}
     if not isinstance(metrics, Mapping) or not isinstance(params, Mapping):
         raise RegistryError("metrics and params must be mappings", fix="pass dicts")
-    if not isinstance(data, Mapping):
-        raise RegistryError("data must be a mapping", fix="pass a dict")
+    libraries = meta.get("libraries") or {}
+    if not isinstance(data, Mapping) or not isinstance(libraries, Mapping):
+        raise RegistryError("data and libraries must be mappings", fix="pass dicts")
     try:
         numbers = {str(k): float(v) for k, v in metrics.items()}
     except (TypeError, ValueError):
@@ -143,6 +156,8 @@ def _normalise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
         "kind": str(meta.get("kind") or "sklearn"),
         "data": json.loads(json.dumps(dict(data), default=str)),
         "created_at": _opt_str(meta.get("created_at")),
+        "inputs": _opt_str(meta.get("inputs")),
+        "libraries": {str(k): str(v) for k, v in libraries.items()},
     }
 
 
@@ -173,4 +188,6 @@ def _meta_from_tags(tags: Mapping[str, str], run_id: str) -> dict[str, Any]:
         "params": under(TAG_PREFIX + "param."),
         "kind": tags.get(TAG_PREFIX + "kind") or "sklearn",
         "data": data if isinstance(data, dict) else {},
+        "inputs": tags.get(TAG_PREFIX + "inputs"),
+        "libraries": under(TAG_PREFIX + "lib."),
     }

@@ -266,6 +266,8 @@ class GitHubVersions:
             kind=str(doc.get("kind") or "sklearn"),
             data=data if isinstance(data, dict) else {},
             created_at=_opt_str(doc.get("created_at")) or release.created_at or None,
+            inputs=_opt_str(doc.get("inputs")),
+            libraries=_strings(doc.get("libraries")),
         )
 
     def _version_json(self, release: ReleaseInfo) -> dict[str, Any]:
@@ -279,3 +281,8 @@ class GitHubVersions:
             except (ValueError, UnicodeDecodeError):
                 return {}
         return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> dict[str, str]:
+    """A recorded mapping of names to strings (anything else: none recorded)."""
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}

@@ -70,6 +70,12 @@ def _to_version(mv: Any) -> ModelVersion:
         kind=tags.get(TAG_PREFIX + "kind", "sklearn"),
         data=_json_tag(tags.get(TAG_PREFIX + "data")),
         created_at=created,
+        inputs=tags.get(TAG_PREFIX + "inputs"),
+        libraries={
+            k[len(TAG_PREFIX + "lib.") :]: v
+            for k, v in tags.items()
+            if k.startswith(TAG_PREFIX + "lib.")
+        },
     )
 
 
@@ -128,6 +134,8 @@ class MlflowRegistry:
             self._call("creating the registered model", client.create_registered_model, self.name)
 
     def versions(self) -> list[ModelVersion]:
+        if self.tracker.store_missing:
+            return []  # reading must not create the store (`cml-bot models` in a fresh folder)
         client = self.tracker.client
         found = self._call(
             "listing versions", client.search_model_versions, f"name = '{self.name}'"
@@ -138,6 +146,8 @@ class MlflowRegistry:
     def get(self, version: str) -> ModelVersion | None:
         from mlflow.exceptions import MlflowException
 
+        if self.tracker.store_missing:
+            return None
         try:
             mv = self.tracker.client.get_model_version(self.name, str(version))
         except MlflowException:
@@ -147,6 +157,8 @@ class MlflowRegistry:
     def champion(self, alias: str = "champion") -> ModelVersion | None:
         from mlflow.exceptions import MlflowException
 
+        if self.tracker.store_missing:
+            return None
         try:
             mv = self.tracker.client.get_model_version_by_alias(self.name, alias)
         except MlflowException:
@@ -251,6 +263,8 @@ class MlflowRegistry:
     def alias_history(self, alias: str = "champion") -> list[AliasMove]:
         from mlflow.exceptions import MlflowException
 
+        if self.tracker.store_missing:
+            return []
         try:
             model = self.tracker.client.get_registered_model(self.name)
         except MlflowException:

@@ -68,6 +68,14 @@ class Tracker:
         self._experiment_id: str | None = None
 
     @property
+    def store_missing(self) -> bool:
+        """Whether this is the local SQLite store and it was never created: there is nothing
+        to read, and reading must not create it."""
+        if self._client is not None or not is_local_sqlite(self.tracking_uri):
+            return False
+        return not Path(self.tracking_uri.removeprefix("sqlite:///")).exists()
+
+    @property
     def client(self) -> Any:
         if self._client is None:
             self.ensure_store()

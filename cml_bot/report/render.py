@@ -44,6 +44,7 @@ from markupsafe import Markup
 
 from cml_bot.compare import Comparison
 from cml_bot.core import VALUE_LIMIT, ConfigError, md_escape
+from cml_bot.report.chart import mermaid_chart
 from cml_bot.report.context import UNSET, DataChanges, ReportContext, changed_params
 from cml_bot.report.data_notes import MAX_COLUMNS_LISTED, data_section
 from cml_bot.report.sections import (
@@ -53,7 +54,6 @@ from cml_bot.report.sections import (
     gate_legend,
     gate_table,
     links_section,
-    mermaid_chart,
     params_section,
     performance_section,
     slice_section,

@@ -8,7 +8,6 @@ the other sections may be dropped in :data:`TRIM_ORDER` order, and :func:`trimme
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +32,6 @@ from cml_bot.report.text import (
     _pct_change,
     _plural,
     _table,
-    mermaid_label,
     safe_url,
 )
 
@@ -70,6 +68,8 @@ def _param_str(value: Any) -> str:
 
 
 _ICONS = {"pass": "✅", "fail": "❌", "inconclusive": "🟡"}
+# A significant change, by the metric's direction: a loss that went down is "better", not "⬇".
+BETTER: dict[bool | int | None, str] = {True: " ✓ better", False: " ✗ worse"}
 
 
 def _gate_cell(g: GateResult, dec: int) -> str:
@@ -89,8 +89,7 @@ def _delta_cell(row: MetricRow) -> str:
     d = row.delta
     if d is None:
         return "n/a"
-    arrow = {True: " ⬆", False: " ⬇", None: ""}[d.improved]
-    return fmt_signed(d.delta, row.decimals) + arrow
+    return fmt_signed(d.delta, row.decimals) + BETTER.get(d.improved, "")
 
 
 def _gate_rows(cmp: Comparison, cell_limit: int | None) -> list[list[str]]:
@@ -111,9 +110,12 @@ def _gate_rows(cmp: Comparison, cell_limit: int | None) -> list[list[str]]:
 
 
 def _gate_headers(cmp: Comparison, ctx: ReportContext) -> list[str]:
+    """The sides' names; the baseline's SHA is the headline's, so only the candidate's is here,
+    and only when it is another commit."""
     b, c = ctx.baseline, ctx.candidate
-    b_bits = [x for x in ((b.ref or b.label) if b else "", b.short_sha if b else "") if x]
-    c_bits = [c.short_sha] if c.short_sha else []
+    b_bits = [(b.ref or b.label) if b else ""]
+    b_bits = [x for x in b_bits if x]
+    c_bits = [c.short_sha] if c.short_sha and c.short_sha != (b.short_sha if b else "") else []
     pct = f"{cmp.confidence:.0%}"
     return [
         "metric",
@@ -140,44 +142,8 @@ def gate_legend(cmp: Comparison) -> str:
     pct = f"{cmp.confidence:.0%}"
     return (
         f"Paired comparison on the same {cmp.n_rows:,} evaluation rows. "
-        f"⬆/⬇: significant improvement/regression (the {pct} CI of Δ excludes 0)."
-    )
-
-
-def mermaid_chart(cmp: Comparison) -> str:
-    """A bar chart with the table's numbers. xychart-beta draws several bar series on top of each
-    other, so baseline and candidate are adjacent bars of one series, labelled by side."""
-    labels: list[str] = []
-    values: list[str] = []
-    for row in cmp.rows:
-        pairs = (
-            [("baseline", row.baseline), ("candidate", row.candidate)]
-            if cmp.baseline_present
-            else [("", row.candidate)]
-        )
-        if not all(v is not None and math.isfinite(v) for _, v in pairs):
-            continue
-        for side, value in pairs:
-            assert value is not None
-            labels.append(mermaid_label(f"{row.label} {side}".strip()))
-            values.append(f"{value:.{row.decimals}f}")  # the numbers the table shows
-    if not values:
-        return ""
-    numbers = [float(v) for v in values]
-    low, high = min(0.0, min(numbers)), max(0.0, max(numbers))
-    high = high + (high - low) * 0.1 or 1.0
-    return "\n".join(
-        [
-            "```mermaid",
-            "xychart-beta",
-            '    title "Baseline vs candidate"'
-            if cmp.baseline_present
-            else '    title "Candidate"',
-            f"    x-axis [{', '.join(labels)}]",
-            f'    y-axis "value" {low:.4g} --> {high:.4g}',
-            f"    bar [{', '.join(values)}]",
-            "```",
-        ]
+        f"✓ better / ✗ worse: a significant improvement / regression by the metric's direction "
+        f"(the {pct} CI of Δ excludes 0)."
     )
 
 
@@ -188,7 +154,7 @@ def _slice_cell(table: SliceTable, row: Any, metric: str) -> str:
     b = row.baseline[metric]
     dec = scale_decimals(b, c)
     delta = row.delta(metric)
-    arrow = {1: " ⬆", -1: " ⬇"}.get(row.verdicts.get(metric, 0), "")
+    arrow = BETTER.get({1: True, -1: False}.get(row.verdicts.get(metric, 0)), "")
     return f"{fmt_value(b, dec)} → {fmt_value(c, dec)} ({fmt_signed(delta, dec)}){arrow}"
 
 
@@ -209,8 +175,8 @@ def slice_section(cmp: Comparison) -> str:
     if parts and cmp.baseline_present:
         parts.insert(
             0,
-            "Each cell: baseline → candidate (Δ). ⬆/⬇: significant after Holm's correction "
-            "for every slice and metric compared.",
+            "Each cell: baseline → candidate (Δ). ✓ better / ✗ worse: significant by the "
+            "metric's direction after Holm's correction for every slice and metric compared.",
         )
     return "\n\n".join(parts)
 
@@ -359,7 +325,7 @@ def trailer(ctx: ReportContext) -> str:
         if identity is None:
             return f"{name} none"
         ref = f" ({md_escape(identity.ref, 60)})" if identity.ref else ""
-        return f"{name} {md_escape(identity.sha or 'unknown', 40)}{ref}"
+        return f"{name} {md_escape(identity.sha or identity.label, 40)}{ref}"
 
     bits = [
         side("baseline", ctx.baseline),

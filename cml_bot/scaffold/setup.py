@@ -50,6 +50,7 @@ from cml_bot.scaffold.workflows import PR_WORKFLOW as PR_WORKFLOW
 from cml_bot.scaffold.workflows import PYTHON_VERSION as PYTHON_VERSION
 from cml_bot.scaffold.workflows import WORKFLOW_DIR as WORKFLOW_DIR
 from cml_bot.scaffold.workflows import check_action_ref as check_action_ref
+from cml_bot.scaffold.workflows import deploy_paths
 from cml_bot.scaffold.workflows import is_pinned as is_pinned
 from cml_bot.scaffold.workflows import render_workflows as render_workflows
 
@@ -257,6 +258,9 @@ def plan(
             fix="use plain names for the target, the metrics and the model",
         ) from None
     cfg = parse_config(data, root=lay.config_dir, source=lay.config_path.name)
+    cfg._file_name = lay.config_path.name  # the deploy filter names it
+    from cml_bot.ml import filter_paths  # pandas and scikit-learn: only once there is a plan
+
     branch = branch or default_branch(lay.repo_root)
     files = {lay.config_path: text}
     files.update(
@@ -270,6 +274,7 @@ def plan(
                 environment=cfg.deploy.environment,
                 python_version=python_version,
                 forks=forks,
+                paths=deploy_paths(filter_paths(cfg, lay.repo_root)),
             ).items()
         }
     )

@@ -11,6 +11,7 @@ The texts are Jinja2 templates (``templates/scaffold/workflows/``, loaded by
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from cml_bot import DEFAULT_CONFIG_FILE, __version__
@@ -64,6 +65,12 @@ def check_action_ref(ref: str) -> str:
     return ref
 
 
+def deploy_paths(training: Sequence[str]) -> list[str]:
+    """The deploy workflow's ``paths:`` filter: what training reads (``ml.filter_paths``) and
+    the deploy workflow itself, so that editing the filter runs it once."""
+    return list(dict.fromkeys([*training, DEPLOY_WORKFLOW.as_posix()]))
+
+
 def is_pinned(ref: str) -> bool:
     return bool(_SHA_RE.match(ref.rpartition("@")[2]))
 
@@ -77,12 +84,14 @@ def render_workflows(
     environment: str = "production",
     python_version: str = PYTHON_VERSION,
     forks: bool = False,
+    paths: Sequence[str] = (),
 ) -> dict[Path, str]:
     """The PR report, slash command and deploy workflows (docs/workflows.md), by relative path;
     with ``forks``, the fork recipe too: the PR job's upload step and ``cml-bot-publish.yml``.
 
     Each is ``templates/scaffold/workflows/<file name>.j2``; the first three end with the
-    cml-bot step of ``workflows/action-step.yml.j2``.
+    cml-bot step of ``workflows/action-step.yml.j2``. ``paths``: the files (relative to the
+    repository) whose change deploys (:func:`deploy_paths`); none: every push to ``branch`` does.
     """
     folder = working_directory.strip("/") if working_directory not in ("", ".") else ""
     context = {
@@ -103,6 +112,7 @@ def render_workflows(
         "download_artifact": DOWNLOAD_ARTIFACT,
         "out_dir": f"{folder}/{OUT_DIR}" if folder else OUT_DIR,
         "config_path": f"{folder}/{config_name}" if folder else config_name,
+        "paths": list(paths),
     }
-    paths = [PR_WORKFLOW, COMMANDS_WORKFLOW, DEPLOY_WORKFLOW, *([PUBLISH_WORKFLOW] * forks)]
-    return {path: render(f"workflows/{path.name}.j2", **context) for path in paths}
+    files = [PR_WORKFLOW, COMMANDS_WORKFLOW, DEPLOY_WORKFLOW, *([PUBLISH_WORKFLOW] * forks)]
+    return {path: render(f"workflows/{path.name}.j2", **context) for path in files}

@@ -55,10 +55,13 @@ class PredictionSet:
         return np.asarray(self.proba[:, 1], dtype=float)
 
     def fingerprint(self) -> str:
-        """A stable hash of the evaluation rows' identity and labels (not the predictions)."""
+        """A stable hash of the evaluation rows' identity and labels (not the predictions), in
+        any row order: what the predictions of either trainer carry, so equal rows hash equal."""
+        ids = np.asarray(self.row_id).astype(str)
+        order = np.argsort(ids, kind="stable")
         h = hashlib.sha256()
-        h.update(np.asarray(self.row_id).astype(str).astype("U").tobytes())
-        h.update(np.asarray(self.y_true).astype(str).astype("U").tobytes())
+        h.update(ids[order].astype("U").tobytes())
+        h.update(np.asarray(self.y_true).astype(str)[order].astype("U").tobytes())
         return h.hexdigest()[:16]
 
 

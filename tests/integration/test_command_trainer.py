@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -25,13 +26,17 @@ def test_command_trainer_train_promote_and_compare(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         return result.output
 
-    out = run("train", "-c", cfg, "--out", str(repo / "b"), "-q")
+    out = run("train", "-c", cfg, "--out", str(repo / "b"))
     assert "trained Ridge(alpha=1.0) on 309 rows" in out  # the command's own output, streamed
+    ran = f"{sys.executable} train.py --out {repo / 'b' / 'command-output'} --params "
+    assert f"▶ training {ran}'{{\"alpha\": 1.0}}' --seed 0 …" in out  # the command it ran
     saved = json.loads((repo / "b" / "run.json").read_text())
     assert saved["kind"] == "command" and saved["params"] == {"alpha": 1.0}
     assert 0.3 < saved["metrics"]["r2"] < 0.5
     run("promote", "-c", cfg, "--out", str(repo / "b"), "-q")
     report = run("run", "--local", "-c", cfg, "-q", "--set", "alpha=30")
+    assert "trained Ridge" not in report  # -q: the command's output went to the log
+    assert "trained Ridge(alpha=30)" in (repo / ".cml-bot" / "output.log").read_text()
     result = json.loads((repo / ".cml-bot" / "out" / "result.json").read_text())
     assert result["baseline"]["kind"] == "champion"
     assert result["candidate"]["params"]["alpha"] == 30

@@ -8,6 +8,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,47 @@ def test_merge_of_a_passing_model_deploys_once(repo: Path, emu: Emulator, tmp_pa
     assert code == 0 and "already deployed as v1" in again.output, (again.output, again.exception)
     assert champion(repo) == ("1", ["1"]) and len(deployments(emu)) == 1
     assert (tmp_path / "hook.log").read_text().count("\n") == 1
+
+
+def test_a_merge_that_trains_the_champions_inputs_registers_nothing(
+    repo: Path, emu: Emulator, tmp_path: Path
+) -> None:
+    """Gates, comments and docs change, the model's inputs do not: "unchanged", nothing trained
+    or registered, the champion and its deployment stay; the status and the PR say so."""
+    merge(emu, repo, 11, git(repo, "rev-parse", "HEAD"))
+    assert push(emu, repo, tmp_path)[1] == 0
+    (repo / "NOTES.md").write_text("not a training input\n")
+    git(repo, "add", "NOTES.md")
+    sha = edit(repo, lambda d: d["gates"].update(accuracy={"min": 0.5}), "a stricter review")
+    merge(emu, repo, 12, sha)
+    result, code = push(emu, repo, tmp_path)
+    assert code == 0, result.output
+    assert "cml-bot: Unchanged: " in result.output
+    assert "as v1 (inputs " in result.output
+    assert "nothing was trained or registered" in result.output
+    assert champion(repo) == ("1", ["1"]) and len(deployments(emu)) == 1
+    assert (tmp_path / "hook.log").read_text().count("\n") == 1
+    assert [s.state for s in emu.state.statuses_for(sha)] == ["success"]
+    (comment,) = emu.state.comments_on(12)
+    assert comment.body.startswith("ℹ️ Unchanged: ")
+    # new data is a new model: trained, compared and deployed
+    data = repo / "data" / "tumors.csv"
+    data.write_text("\n".join(data.read_text().splitlines()[:-1]) + "\n")
+    git(repo, "commit", "-qam", "one row less")
+    result, code = push(emu, repo, tmp_path)
+    assert code == 0 and "is now 'champion'" in result.output, result.output
+    assert champion(repo) == ("2", ["1", "2"])
+
+
+def test_each_version_records_the_library_versions_it_was_trained_with(
+    repo: Path, emu: Emulator, tmp_path: Path
+) -> None:
+    assert push(emu, repo, tmp_path)[1] == 0
+    settings = app.Settings(config_path=repo / "cml-bot.yaml", env={}, quiet=True)
+    (version,) = app_deploy.models(settings)[0]
+    assert version.libraries["scikit-learn"] == metadata.version("scikit-learn")
+    assert set(version.libraries) == {"python", "scikit-learn", "numpy", "pandas"}
+    assert version.inputs and len(version.inputs) == 16
 
 
 def test_merge_that_fails_a_gate_is_not_deployed(repo: Path, emu: Emulator, tmp_path: Path) -> None:
@@ -285,6 +327,9 @@ def test_github_backend_in_actions_deploys_to_releases_and_serves_the_baseline(
     assert code == 0, result.output
     tags = [r.tag_name for r in emu.state.releases()]
     assert "cml-bot/tumor-classifier/v1" in tags
+    (body,) = [r.body for r in emu.state.releases() if r.tag_name.endswith("/v1")]
+    sklearn = f'"scikit-learn": "{metadata.version("scikit-learn")}"'
+    assert sklearn in body and '"inputs": "' in body  # the versions, with the release
     assert deployments(emu) == [(sha, ["in_progress", "success"])]
     assert "models" not in (tmp_path / "hook.log").read_text()  # the release's model, not MLflow
     # a PR run (fork: read-only token) compares against that champion, read from the releases

@@ -488,9 +488,11 @@ def demu() -> Iterator[Emulator]:
 
 
 def new_merge(repo: Path, name: str) -> str:
-    """A new commit on main that changes nothing the model sees (so it passes its gates)."""
-    (repo / "NOTES.md").write_text(f"{name}\n")
-    git(repo, "add", "NOTES.md")
+    """A new commit on main that changes a training input (the dependency pins, so the deploy
+    trains it rather than calling it "unchanged") but nothing the model sees (so it passes its
+    gates)."""
+    (repo / "requirements.txt").write_text(f"# {name}\n")
+    git(repo, "add", "requirements.txt")
     git(repo, "commit", "-qm", name)
     return git(repo, "rev-parse", "HEAD")
 

@@ -4,6 +4,7 @@ baseline mode of `run --local`, on a real SQLite MLflow store and real git workt
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -136,6 +137,9 @@ def test_evaluate_and_promote(project: Path) -> None:
     assert none.exit_code == 6  # nothing to act on (issue 17: it was 4, "MLflow failed")
     assert "tumor-classifier has no version behind the 'champion' alias" in none.output
     assert "train and promote a model first" in none.output
+    listed = cli("models", "-c", cfg)
+    assert (listed.exit_code, listed.output) == (0, "no versions registered yet\n")
+    assert not (project / ".cml-bot").exists()  # reading an empty store does not create one
     assert cli("train", "-c", cfg, "--out", str(project / "b"), "-q").exit_code == 0
     promoted = cli("promote", "-c", cfg, "--out", str(project / "b"), "-q")
     assert promoted.output.strip() == "registered tumor-classifier v1; champion -> v1"
@@ -144,6 +148,57 @@ def test_evaluate_and_promote(project: Path) -> None:
     trained = json.loads((project / "b" / "metrics.json").read_text())
     again = json.loads((project / "e" / "metrics.json").read_text())
     assert again == pytest.approx(trained)  # the registered model, loaded back, scores the same
+
+
+def test_evaluate_does_not_clobber_what_promote_registers(project: Path) -> None:
+    """`train`, `evaluate`, `promote` with no --out: evaluate writes to its own folder, so
+    promote registers the trained run; a folder evaluate wrote is refused, saying why."""
+    cfg = str(project / "cml-bot.yaml")
+    out = project / ".cml-bot" / "out"
+    assert cli("train", "-c", cfg, "-q").exit_code == 0
+    assert cli("promote", "-c", cfg, "-q").exit_code == 0
+    assert cli("train", "-c", cfg, "-q", "--set", "n_estimators=7").exit_code == 0
+    trained = json.loads((out / "candidate" / "run.json").read_text())
+    scored = cli("evaluate", "-c", cfg, "-q")
+    assert scored.exit_code == 0, scored.output
+    assert json.loads((out / "evaluate" / "run.json").read_text())["source"] == (
+        "tumor-classifier v1"
+    )
+    assert json.loads((out / "candidate" / "run.json").read_text()) == trained
+    promoted = cli("promote", "-c", cfg, "-q")
+    assert promoted.output.strip() == "registered tumor-classifier v2; champion -> v2"
+    assert cli("evaluate", "-c", cfg, "--out", str(project / "e"), "-q").exit_code == 0
+    refused = cli("promote", "-c", cfg, "--out", str(project / "e"), "-q")
+    assert refused.exit_code == 2
+    assert "holds `cml-bot evaluate`'s scoring of tumor-classifier v2, not a training run" in (
+        refused.output
+    )
+    assert versions(project) == ["1", "2"]
+
+
+def test_library_warnings_go_to_the_log_and_quiet_means_quiet(project: Path) -> None:
+    """scikit-learn's ConvergenceWarning, printed by the worker, is written to
+    .cml-bot/output.log; a progress line says where, and -q prints nothing but the result."""
+    cfg = project / "cml-bot.yaml"
+    edit(
+        cfg,
+        lambda d: d["train"].update(
+            estimator="sklearn.linear_model.LogisticRegression", params={"max_iter": 5}
+        ),
+    )
+    log = project / ".cml-bot" / "output.log"
+    loud = cli("train", "-c", str(cfg), "--no-log")
+    assert loud.exit_code == 0, loud.output
+    assert "ConvergenceWarning" not in loud.output
+    assert re.search(
+        r"^  \d+ lines of library output \(warnings\) in .*output\.log$", loud.output, re.M
+    )
+    assert "ConvergenceWarning" in log.read_text()
+    quiet = cli("train", "-c", str(cfg), "--no-log", "-q")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.output.startswith("candidate (trained) metrics on ")  # no line before it
+    assert "Warning" not in quiet.output
+    assert log.read_text().count("ConvergenceWarning") == 2
 
 
 def test_run_local_against_the_champion_reuses_its_predictions(project: Path) -> None:
@@ -161,6 +216,33 @@ def test_run_local_against_the_champion_reuses_its_predictions(project: Path) ->
     assert report.startswith("<!-- cml-bot:report model=tumor-classifier -->")
     assert result.output.startswith(report)
     assert "re-scored" not in report
+    assert "other library versions" not in report
+
+
+def test_a_champion_trained_on_other_library_versions_is_noted_in_the_report(
+    project: Path,
+) -> None:
+    from importlib import metadata
+
+    from mlflow import MlflowClient
+
+    from cml_bot.registry.tracking import default_tracking_uri
+
+    cfg = str(project / "cml-bot.yaml")
+    cli("train", "-c", cfg, "--out", str(project / "b"), "-q")
+    cli("promote", "-c", cfg, "--out", str(project / "b"), "-q")
+    client = MlflowClient(default_tracking_uri(None, {}, project))
+    assert client.get_model_version("tumor-classifier", "1").tags["cml_bot.lib.numpy"] == (
+        metadata.version("numpy")
+    )
+    client.set_model_version_tag("tumor-classifier", "1", "cml_bot.lib.numpy", "1.0.0")
+    result = cli("run", "--local", "-c", cfg, "-q", "--no-fail")
+    assert result.exit_code == 0, result.output
+    report = (project / ".cml-bot" / "out" / "report.md").read_text()
+    assert (
+        "v1 was trained with other library versions than this run uses: "
+        f"numpy 1.0.0 → {metadata.version('numpy')}. Its scores here may differ"
+    ) in report
 
 
 def test_run_local_times_the_champion_and_the_candidate_together(project: Path) -> None:
@@ -226,6 +308,37 @@ def test_champion_is_rescored_when_the_evaluation_rows_change(project: Path) -> 
     assert data["rows"]["set_aside"] == {"baseline_trained_on": 57, "candidate_trained_on": 0}
     assert data["n_rows"] == data["rows"]["compared"] == 171
     assert "was re-scored on the current rows" in (out / "report.md").read_text()
+
+
+def test_a_column_edit_is_reported_as_such_not_as_changed_rows(project: Path) -> None:
+    """The same rows (ids and labels) with other values in a column: the champion is re-scored
+    and the note says the values changed, not the rows."""
+    cfg = project / "cml-bot.yaml"
+    cli("train", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    cli("promote", "-c", str(cfg), "--out", str(project / "b"), "-q")
+    data = project / "data" / "tumors.csv"
+    table = pd.read_csv(data)
+    table["mean_texture"] = table["mean_texture"] * 1.01  # recalibrated sensor, same patients
+    table.to_csv(data, index=False)
+    result = cli("run", "--local", "-c", str(cfg), "-q", "--no-fail")
+    assert result.exit_code == 0, result.output
+    report = (project / ".cml-bot" / "out" / "report.md").read_text()
+    assert "The evaluation rows are those v1 was scored on, but their column values changed" in (
+        report
+    )
+    assert "The evaluation rows changed since" not in report
+
+
+def test_an_untracked_config_is_noted_like_a_modified_one(project: Path) -> None:
+    git(project, "rm", "-q", "--cached", "cml-bot.yaml")
+    commit(project, "the config is not committed any more")
+    cfg = str(project / "cml-bot.yaml")
+    result = cli("run", "--local", "-c", cfg, "-q", "--baseline", "none", "--no-fail")
+    assert result.exit_code == 0, result.output
+    assert (
+        "The candidate was trained from a working tree with uncommitted changes "
+        "(cml-bot.yaml is untracked: in no commit)."
+    ) in (project / ".cml-bot" / "out" / "report.md").read_text()
 
 
 def test_no_champion_falls_back_to_the_base_commit(project: Path) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import http.server
 import os
+import platform
 import re
 import subprocess
 import threading
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,9 @@ import yaml
 from click.testing import CliRunner
 
 from cml_bot.cli import main
+from cml_bot.config import load_config
 from cml_bot.doctor import diagnose as doctor
+from cml_bot.doctor.libraries import check_libraries
 from tests.emulator import Emulator
 
 SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
@@ -398,6 +402,7 @@ def test_cli_exits_1_on_a_problem_and_0_when_everything_passes(tmp_path: Path) -
     assert failed.exit_code == 1, failed.output
     assert "[FAIL] workflows" in failed.output and "fix: `cml-bot init`" in failed.output
     write_workflow(tmp_path, "cml-bot.yml", pr_workflow(GOOD, top={}))
+    (tmp_path / "constraints.txt").write_text(PINNED_HERE)
     for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-qm", "x"]):
         subprocess.run(
             ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True
@@ -406,6 +411,32 @@ def test_cli_exits_1_on_a_problem_and_0_when_everything_passes(tmp_path: Path) -
     assert passed.exit_code == 0, passed.output
     assert passed.output.rstrip().endswith("all checks passed.")
     assert "[skip] github token" in passed.output
+
+
+PINNED_HERE = "".join(f"{n}=={metadata.version(n)}\n" for n in ("scikit-learn", "numpy", "pandas"))
+
+
+def test_doctor_shows_the_library_versions_and_what_is_not_pinned(tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path))
+    (tmp_path / "requirements.txt").write_text("scikit-learn==1.0.0\npandas>=2\n")
+    check = check_libraries(cfg, tmp_path)
+    here = ", ".join(f"{n} {metadata.version(n)}" for n in ("scikit-learn", "numpy", "pandas"))
+    assert check.status == "warn"
+    assert check.detail.startswith(f"running python {platform.python_version()}, {here}; ")
+    assert "not pinned: numpy, pandas; scikit-learn==1.0.0 pinned, " in check.detail
+    assert check.fix is not None and "constraints.txt" in check.fix
+    (tmp_path / "requirements.txt").unlink()
+    (tmp_path / "uv.lock").write_text(
+        "".join(
+            f'[[package]]\nname = "{n}"\nversion = "{metadata.version(n)}"\n\n'
+            for n in ("scikit-learn", "numpy", "pandas")
+        )
+    )
+    check = check_libraries(cfg, tmp_path)
+    assert (check.status, check.detail) == (
+        "ok",
+        f"pinned (uv.lock): python {platform.python_version()}, {here}",
+    )
 
 
 # --------------------------------------------------------------------------- docs links

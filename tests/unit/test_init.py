@@ -179,7 +179,7 @@ def test_yes_writes_a_valid_commented_config_and_three_least_privilege_workflows
     ]
     assert pr["jobs"]["report"]["steps"][0]["with"]["fetch-depth"] == 0
     deploy = flows["cml-bot-deploy.yml"]
-    assert deploy[True] == {"push": {"branches": ["main"]}}
+    assert deploy[True]["push"]["branches"] == ["main"]
     assert "concurrency" not in deploy  # a group would cancel a pending promotion
     assert deploy["jobs"]["deploy"]["environment"] == "production"
     assert deploy["jobs"]["deploy"]["permissions"]["deployments"] == "write"
@@ -273,6 +273,41 @@ def test_a_config_in_a_subfolder_gets_working_directory_in_the_workflows(tmp_pat
     assert step["with"]["working-directory"] == "models/churn"
     assert step["with"]["config"] == "churn.yaml"
     assert load_config(sub / "churn.yaml").train.data == "data/customers.csv"
+
+
+def test_the_deploy_workflow_runs_only_for_what_the_model_is_trained_from(
+    tmp_path: Path,
+) -> None:
+    """The push trigger is filtered to the config, the data, the dependency pins (paths from
+    the repository root) and the deploy workflow itself."""
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    sub = tmp_path / "models" / "churn"
+    write_csv(sub)
+    (sub / "requirements.txt").write_text("scikit-learn==1.5.2\n")
+    (tmp_path / "README.md").write_text("not a training input\n")
+    result = CliRunner().invoke(
+        main, ["init", "-c", str(sub / "churn.yaml"), "--yes", "--action-ref", SHA]
+    )
+    assert result.exit_code == 0, result.output
+    push = workflows(tmp_path)["cml-bot-deploy.yml"][True]["push"]  # YAML 1.1 reads `on` as True
+    assert push == {
+        "branches": ["main"],
+        "paths": [
+            "models/churn/churn.yaml",
+            "models/churn/data/customers.csv",
+            "models/churn/requirements.txt",
+            ".github/workflows/cml-bot-deploy.yml",
+        ],
+    }
+
+
+def test_init_with_no_terminal_to_answer_says_to_pass_yes(tmp_path: Path) -> None:
+    write_csv(tmp_path)
+    result = run_init(tmp_path)  # stdin is empty and no terminal: the first question ends it
+    assert result.exit_code == 2, result.output
+    assert "there is no terminal to answer them" in result.output
+    assert "fix: pass --yes" in result.output and "Aborted" not in result.output
+    assert not (tmp_path / "cml-bot.yaml").exists()
 
 
 def test_gitignore_gets_the_state_folder_once(tmp_path: Path) -> None:

@@ -726,3 +726,50 @@ def test_verdict_when_the_given_baseline_is_not_comparable() -> None:
         "they are not the same evaluation rows); no absolute gates, 1 relative gate "
         "not evaluated."
     )
+
+
+# ------------------------------------------------------------------ reading right (issue 17)
+
+
+def test_the_baseline_sha_is_in_the_headline_not_again_in_the_header() -> None:
+    cmp, ctx = pass_case()
+    body = render_report(cmp, ctx).split("<sub>")[0]  # the trailer has both full SHAs
+    assert body.count("3f2a9c1") == 1
+    assert "against champion v3 (3f2a9c1)." in body
+    assert "| baseline (champion) " in body and "| candidate (9b8c7d6) " in body
+    same = dataclasses.replace(ctx, candidate=dataclasses.replace(ctx.candidate, sha="3f2a9c1e"))
+    assert "| candidate " in render_report(cmp, same).split("<sub>")[0]
+    assert render_report(cmp, same).split("<sub>")[0].count("3f2a9c1") == 1
+
+
+def test_a_significant_drop_of_a_loss_reads_better_not_down() -> None:
+    cmp, ctx = pass_case()
+    text = render_report(cmp, ctx)
+    (log_loss,) = [line for line in text.splitlines() if line.startswith("| log\\_loss")]
+    assert "-0.016 ✓ better" in log_loss
+    assert "⬆" not in text and "⬇" not in text
+    assert "✓ better / ✗ worse: a significant improvement / regression by the metric's" in text
+
+
+def test_the_chart_groups_metrics_by_unit_and_direction() -> None:
+    cmp, ctx = pass_case()
+    charts = re.findall(r"```mermaid\n(.*?)```", render_report(cmp, ctx), re.S)
+    assert len(charts) == 2
+    assert 'title "Baseline vs candidate - score - higher is better"' in charts[0]
+    assert '"roc_auc baseline"' in charts[0] and "log_loss" not in charts[0]
+    assert 'title "Baseline vs candidate - log loss - lower is better"' in charts[1]
+    assert 'x-axis ["log_loss baseline", "log_loss candidate"]' in charts[1]
+    cmp, ctx = no_baseline_case()
+    charts = re.findall(r"```mermaid\n(.*?)```", render_report(cmp, ctx), re.S)
+    assert [re.search(r'y-axis "([^"]+)"', c).group(1) for c in charts] == [  # type: ignore[union-attr]
+        "target units - lower is better",
+        "score - higher is better",
+    ]
+
+
+def test_the_footer_names_a_baseline_it_knows_without_a_sha() -> None:
+    cmp, ctx = pass_case()
+    nameless = dataclasses.replace(ctx, baseline=dataclasses.replace(ctx.baseline, sha=""))
+    trailer = render_report(cmp, nameless).rsplit("<sub>", 1)[1]
+    assert trailer.startswith("baseline champion v3 (champion) · candidate 9b8c7d6e")
+    assert "unknown" not in trailer

@@ -291,3 +291,28 @@ def test_params_json_must_be_json(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(script)
     with pytest.raises(TrainingError, match="not valid JSON"):
         train(cfg, None, {}, tmp_path / "out", echo=lambda _: None)
+
+
+def test_both_trainers_fingerprint_the_same_evaluation_rows_alike(tmp_path: Path) -> None:
+    """A training command's predictions (row ids and labels, in its own order) match the
+    built-in trainer's fingerprint of the same rows; other values of a column do not, and
+    say so apart from other rows."""
+    from cml_bot.ml.evaluation import rows_changed, rows_fingerprint, same_rows
+    from cml_bot.stats import PredictionSet
+
+    write_csv(tmp_path, frame().assign(id=[f"c{i}" for i in range(80)]))
+    ds = load_dataset(make_cfg(tmp_path, id_column="id"))
+    ids, labels = ds.evaluation[ROW_ID].to_numpy(), ds.evaluation["y"].to_numpy()
+    preds = PredictionSet(row_id=ids, y_true=labels, y_pred=labels)
+    built_in = rows_fingerprint(preds, ds.fingerprint())
+    command = rows_fingerprint(preds.take(np.arange(len(ids))[::-1]), None)
+    assert same_rows(built_in, command) and same_rows(command, built_in)
+    write_csv(tmp_path, frame().assign(id=[f"c{i}" for i in range(80)], x2=0.5))
+    edited = load_dataset(make_cfg(tmp_path, id_column="id"))
+    after = rows_fingerprint(preds, edited.fingerprint())
+    assert not same_rows(built_in, after)
+    assert rows_changed("v1", built_in, after).startswith(
+        "The evaluation rows are those v1 was scored on, but their column values changed"
+    )
+    fewer = rows_fingerprint(preds.take(np.arange(5)), ds.fingerprint())
+    assert rows_changed("v1", built_in, fewer).startswith("The evaluation rows changed since v1")
