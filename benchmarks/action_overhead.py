@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.harness import (  # noqa: E402
     ACT,
     AUTHOR,
-    COMMANDS_WORKFLOW_PATH,
     FULL_NAME,
     PR_TUNE,
     ActRun,
@@ -51,11 +50,10 @@ from tests.e2e.harness import (  # noqa: E402
     build_repo,
     clean_env,
     cli,
+    comment_run,
     emulator_seed,
-    issue_comment_event,
     pull_request_event,
     run_act,
-    seed_comment,
 )
 from tests.emulator import EmulatorProcess  # noqa: E402
 
@@ -114,22 +112,11 @@ def make_project(top: Path, source: Path) -> Project:
 def comment(
     project: Project, emulator: EmulatorProcess, body: str, user: str, cache: Path
 ) -> ActRun:
-    cid = seed_comment(emulator.client, PR_TUNE, body, user)
-    event = issue_comment_event("created", PR_TUNE, comment_id=cid, body=body, user=user)
-    return run_act(
-        project,
-        emulator,
-        event,
-        checkout=project.base,
-        branch="main",
-        event_name="issue_comment",
-        workflow=COMMANDS_WORKFLOW_PATH,
-        job="command",
-        actor=user,
-        label=f"comment {body!r} by {user}",
-        cache_server=cache,
-        env=COLD,
+    label = f"comment {body!r} by {user}"
+    run, _ = comment_run(
+        project, emulator, PR_TUNE, body, user, label=label, cache_server=cache, env=COLD
     )
+    return run
 
 
 def pull(

@@ -294,7 +294,8 @@ def prune_tool_cache(keep: set[str]) -> None:
 # --------------------------------------------------------------------------- the emulator
 
 
-def _pull_seed(pull: Pull, head_sha: str, base_sha: str) -> dict[str, Any]:
+def pull_seed(pull: Pull, head_sha: str, base_sha: str) -> dict[str, Any]:
+    """An open pull request of ``pull``, as the emulator is seeded with it."""
     return {
         "number": pull.number,
         "head_sha": head_sha,
@@ -324,8 +325,8 @@ def emulator_seed(p: Project) -> dict[str, Any]:
                     {"sha": p.strict, "parents": [p.base]},
                 ],
                 "pulls": [
-                    _pull_seed(PR_TUNE, p.head1, p.base),
-                    _pull_seed(PR_STRICT, p.strict, p.base),
+                    pull_seed(PR_TUNE, p.head1, p.base),
+                    pull_seed(PR_STRICT, p.strict, p.base),
                 ],
             }
         ],
@@ -340,7 +341,7 @@ def push_head(client: EmulatorClient, pull: Pull, head_sha: str, base_sha: str) 
                 {
                     "full_name": FULL_NAME,
                     "refs": {f"refs/heads/{pull.head_ref}": head_sha},
-                    "pulls": [_pull_seed(pull, head_sha, base_sha)],
+                    "pulls": [pull_seed(pull, head_sha, base_sha)],
                 }
             ]
         }
@@ -374,7 +375,7 @@ def seed_comment(client: EmulatorClient, pull: Pull, body: str, user: str) -> in
 
 def merge_pull(client: EmulatorClient, pull: Pull, *, head_sha: str, base_sha: str) -> None:
     """What merging ``pull`` (fast-forward, so ``head_sha`` is the new main) does on GitHub."""
-    seed = _pull_seed(pull, head_sha, base_sha)
+    seed = pull_seed(pull, head_sha, base_sha)
     seed.update(state="closed", merged=True)
     client.seed(
         {
@@ -737,6 +738,43 @@ def _install_args(cache_server: Path | None) -> list[str]:
         return ["--env", "CML_BOT_SHARE_INSTALL=true", "--no-cache-server"]
     # act's cache server binds an outbound address by default: 127.0.0.1 here
     return ["--cache-server-addr", "127.0.0.1", "--cache-server-path", str(cache_server)]
+
+
+def comment_run(
+    project: Project,
+    emulator: EmulatorProcess,
+    pull: Pull,
+    body: str,
+    user: str,
+    *,
+    label: str,
+    action: str = "created",
+    previous_body: str | None = None,
+    cache_server: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[ActRun, int]:
+    """Store ``user``'s comment on ``pull`` and deliver its issue_comment event to the commands
+    workflow on ``main`` (GitHub runs issue_comment workflows on the default branch), job
+    ``promote`` for /deploy and /rollback, else ``command``. The run and the comment's id."""
+    comment_id = seed_comment(emulator.client, pull, body, user)
+    event = issue_comment_event(
+        action, pull, comment_id=comment_id, body=body, user=user, previous_body=previous_body
+    )
+    run = run_act(
+        project,
+        emulator,
+        event,
+        checkout=project.base,
+        branch="main",
+        event_name="issue_comment",
+        workflow=COMMANDS_WORKFLOW_PATH,
+        job="promote" if body.lstrip().startswith(("/deploy", "/rollback")) else "command",
+        actor=user,  # GitHub's github.actor for a comment is its author
+        label=label,
+        cache_server=cache_server,
+        env=env,
+    )
+    return run, comment_id
 
 
 def _short(requests: list[dict[str, Any]]) -> list[str]:

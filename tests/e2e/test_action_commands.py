@@ -25,21 +25,16 @@ import pytest
 from tests.e2e.harness import (
     AUTHOR,
     BOT,
-    COMMANDS_WORKFLOW_PATH,
     CONTEXT,
     FULL_NAME,
     MARKER,
     PR_STRICT,
     PR_TUNE,
-    ActRun,
     Project,
-    Pull,
     api_calls,
     check_contract,
-    issue_comment_event,
+    comment_run,
     repo_state,
-    run_act,
-    seed_comment,
     tail,
     writes,
 )
@@ -63,38 +58,6 @@ def reader(emulator: EmulatorProcess) -> str:
     return READER
 
 
-def _comment_run(
-    project: Project,
-    emulator: EmulatorProcess,
-    pull: Pull,
-    body: str,
-    user: str,
-    *,
-    label: str,
-    action: str = "created",
-    previous_body: str | None = None,
-) -> tuple[ActRun, int]:
-    """Store ``user``'s comment on ``pull`` and deliver its issue_comment event to act."""
-    comment_id = seed_comment(emulator.client, pull, body, user)
-    event = issue_comment_event(
-        action, pull, comment_id=comment_id, body=body, user=user, previous_body=previous_body
-    )
-    run = run_act(
-        project,
-        emulator,
-        event,
-        checkout=project.base,  # issue_comment runs on the default branch
-        branch="main",
-        event_name="issue_comment",
-        workflow=COMMANDS_WORKFLOW_PATH,
-        # init's commands workflow: `promote` for /deploy and /rollback, `command` for the rest
-        job="promote" if body.lstrip().startswith(("/deploy", "/rollback")) else "command",
-        actor=user,  # GitHub's github.actor for a comment is its author
-        label=label,
-    )
-    return run, comment_id
-
-
 def _comments(emulator: EmulatorProcess, number: int) -> list[dict[str, Any]]:
     comments = repo_state(emulator.client)["comments"].values()
     return sorted((c for c in comments if c["issue_number"] == number), key=lambda c: c["id"])
@@ -116,7 +79,7 @@ def _statuses(emulator: EmulatorProcess, sha: str) -> list[dict[str, Any]]:
 def test_writer_retrain_runs_on_the_head_and_updates_the_report(
     project: Project, emulator: EmulatorProcess
 ) -> None:
-    run, cid = _comment_run(
+    run, cid = comment_run(
         project,
         emulator,
         PR_TUNE,
@@ -182,7 +145,7 @@ def test_writer_retrain_runs_on_the_head_and_updates_the_report(
 def test_reader_retrain_gets_one_refusal_and_nothing_runs(
     project: Project, emulator: EmulatorProcess
 ) -> None:
-    run, cid = _comment_run(
+    run, cid = comment_run(
         project,
         emulator,
         PR_STRICT,
@@ -231,7 +194,7 @@ def test_a_quoted_command_does_nothing(
     job runs and cml-bot reads the first line as "not a command" and stays silent.
     """
     before = _comments(emulator, PR_TUNE.number)
-    run, cid = _comment_run(
+    run, cid = comment_run(
         project,
         emulator,
         PR_TUNE,
@@ -254,7 +217,7 @@ def test_a_quoted_command_does_nothing(
 def test_an_edited_comment_does_nothing(project: Project, emulator: EmulatorProcess) -> None:
     """Editing a comment into a command runs nothing (`types: [created]`, and cml-bot checks the
     action again: "only new comments count")."""
-    run, cid = _comment_run(
+    run, cid = comment_run(
         project,
         emulator,
         PR_STRICT,  # not PR #1: a later /retrain there would supersede test 1's if it ran first

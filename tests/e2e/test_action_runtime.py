@@ -30,14 +30,12 @@ import sysconfig
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from tests.e2e.harness import (
     AUTHOR,
-    COMMANDS_WORKFLOW_PATH,
     FULL_NAME,
     MARKER,
     PR_TUNE,
@@ -48,12 +46,12 @@ from tests.e2e.harness import (
     Pull,
     api_calls,
     check_contract,
+    comment_run,
     git,
-    issue_comment_event,
     pull_request_event,
+    pull_seed,
     repo_state,
     run_act,
-    seed_comment,
     tail,
 )
 from tests.emulator import EmulatorProcess
@@ -200,8 +198,8 @@ def team(project: Project, emulator: EmulatorProcess) -> Team:
                         {"sha": script, "parents": [forest]},
                     ],
                     "pulls": [
-                        _open(PR_TEAM, forest, project.base),
-                        _open(PR_SCRIPT, script, project.base),
+                        pull_seed(PR_TEAM, forest, project.base),
+                        pull_seed(PR_SCRIPT, script, project.base),
                     ],
                 }
             ]
@@ -211,18 +209,6 @@ def team(project: Project, emulator: EmulatorProcess) -> Team:
     return Team(build_wheel(work), work / "actcache", forest, script)
 
 
-def _open(pull: Pull, head: str, base: str) -> dict[str, Any]:
-    return {
-        "number": pull.number,
-        "head_sha": head,
-        "head_ref": pull.head_ref,
-        "base_ref": "main",
-        "base_sha": base,
-        "user": AUTHOR,
-        "title": pull.title,
-    }
-
-
 def _team_env(team: Team) -> dict[str, str]:
     return {"TEAM_WHEEL": str(team.wheel), "TEAM_STACK": sysconfig.get_paths()["purelib"]}
 
@@ -230,22 +216,7 @@ def _team_env(team: Team) -> dict[str, str]:
 def _comment(
     project: Project, emulator: EmulatorProcess, team: Team, body: str, user: str, label: str
 ) -> tuple[ActRun, int]:
-    cid = seed_comment(emulator.client, PR_TUNE, body, user)
-    event = issue_comment_event("created", PR_TUNE, comment_id=cid, body=body, user=user)
-    run = run_act(
-        project,
-        emulator,
-        event,
-        checkout=project.base,
-        branch="main",
-        event_name="issue_comment",
-        workflow=COMMANDS_WORKFLOW_PATH,
-        job="command",
-        actor=user,
-        label=label,
-        cache_server=team.cache,
-    )
-    return run, cid
+    return comment_run(project, emulator, PR_TUNE, body, user, label=label, cache_server=team.cache)
 
 
 def _pr(
