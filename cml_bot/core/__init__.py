@@ -27,6 +27,7 @@ from cml_bot.core.errors import (
     RegistryError,
     TrainingError,
 )
+from cml_bot.core.files import file_sha256
 from cml_bot.core.markdown import VALUE_LIMIT, fenced, markdown_table, md_escape
 from cml_bot.core.progress import Progress
 from cml_bot.core.redact import (
@@ -61,6 +62,7 @@ __all__ = [
     "RegistryError",
     "TrainingError",
     "fenced",
+    "file_sha256",
     "git",
     "is_fork",
     "is_private",

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cml_bot.config import Config
+from cml_bot.core import file_sha256
 from cml_bot.registry import ModelVersion
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas")
@@ -159,7 +160,7 @@ def _file_digests(cfg: Config) -> Iterator[tuple[str, str]]:
                 rel = file.relative_to(root).as_posix()
             except ValueError:
                 rel = file.as_posix()
-            yield rel, _sha256(file)
+            yield rel, file_sha256(file)
 
 
 def _files(path: Path) -> list[Path]:
@@ -173,14 +174,6 @@ def _files(path: Path) -> list[Path]:
         if p.is_file() and not _SKIP_DIRS.intersection(p.relative_to(path).parts)
     ]
     return found[:_MAX_FILES]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- the code

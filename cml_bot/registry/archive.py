@@ -11,7 +11,7 @@ import tarfile
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from cml_bot.core import RegistryError
+from cml_bot.core import RegistryError, file_sha256
 
 MODEL_DIR = "model"  # the one top-level directory inside model.tar.gz
 MAX_MEMBERS = 100_000  # entries in a model archive
@@ -95,14 +95,6 @@ def _safe_unpack(archive: Path, into: Path, what: str) -> None:
         ) from None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # Files MLflow writes into a model directory when it is registered or downloaded: not the model.
 _REGISTRY_FILES = frozenset({"registered_model_meta"})
 
@@ -120,5 +112,5 @@ def tree_sha256(root: Path) -> str:
         if path.is_symlink():
             digest.update(b"link:" + str(path.readlink()).encode() + b"\0")
             continue
-        digest.update(_sha256(path).encode() + b"\0")
+        digest.update(file_sha256(path).encode() + b"\0")
     return digest.hexdigest()

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cml_bot.core import GitHubError, RegistryError
+from cml_bot.core import GitHubError, RegistryError, file_sha256
 from cml_bot.github import GitHubClient, RefInfo, ReleaseInfo
-from cml_bot.registry.archive import MODEL_DIR, _safe_unpack, _sha256
+from cml_bot.registry.archive import MODEL_DIR, _safe_unpack
 from cml_bot.registry.base import ModelVersion
 from cml_bot.registry.github_records import (
     _MODEL_NAME,
@@ -230,7 +230,7 @@ class GitHubVersions:
                 dest,
             )
             data_size = dest.stat().st_size
-            digest = _sha256(dest) if asset.digest else None
+            digest = file_sha256(dest) if asset.digest else None
         except OSError as exc:
             raise RegistryError(
                 f"cannot write {dest}: {exc.strerror or exc}",
